@@ -1,1 +1,14 @@
+//! The Sentry: rvisor's application kernel.
+//!
+//! Layering (arrows point to what a module may use):
+//! `syscalls -> kernel, mm, vfs, fs -> memory, platform, abi`.
+//! `mm` and `vfs` know nothing of syscalls; `syscalls` only decodes
+//! arguments and calls into the rest.
+//!
+//! No `unsafe` here: everything that needs it lives in `memory` and `platform`.
 #![deny(unsafe_code)]
+
+pub mod fs;
+pub mod kernel;
+pub mod mm;
+pub mod vfs;

@@ -119,7 +119,6 @@ std::arch::global_asm!(
 extern "C" {
     static rvisor_stub_begin: u8;
     static rvisor_stub_end: u8;
-    static rvisor_stub_idle: u8;
     static rvisor_stub_syscall: u8;
     static rvisor_stub_clone: u8;
 }
@@ -145,11 +144,10 @@ pub fn page() -> Result<StubPage, String> {
 
 fn install() -> Result<StubPage, String> {
     // SAFETY: taking the addresses of linker symbols defined in the asm above.
-    let (begin, end, idle, sc, cl) = unsafe {
+    let (begin, end, sc, cl) = unsafe {
         (
             sym(&rvisor_stub_begin),
             sym(&rvisor_stub_end),
-            sym(&rvisor_stub_idle),
             sym(&rvisor_stub_syscall),
             sym(&rvisor_stub_clone),
         )

@@ -1,0 +1,1 @@
+//! Filesystem implementations behind the VFS.

@@ -1,0 +1,3 @@
+//! Tasks, thread groups, credentials, signals, time: the kernel proper.
+
+pub mod creds;

@@ -1,0 +1,23 @@
+//! What a file must offer to be mapped into an address space.
+
+use abi::Errno;
+
+/// A source of MemoryFile frames for file offsets: tmpfs files hand out their
+/// own frames; other files fill a page cache in the MemoryFile.
+pub trait Mappable: Send + Sync {
+    /// Frames backing the page-aligned file range `[off, off + len)`, as
+    /// `(frame, len)` runs in file order. They may cover only a prefix of
+    /// the range (stopping at end of file); an empty result means `off` is
+    /// beyond the end of the file. Each returned frame carries one reference
+    /// that now belongs to the caller. `write` asks for frames that may be
+    /// written through a shared mapping (allocating holes).
+    fn get_frames(&self, off: u64, len: u64, write: bool) -> Result<Vec<(u64, u64)>, Errno>;
+
+    /// Current size of the file in bytes.
+    fn size(&self) -> u64;
+
+    /// Device and inode numbers and path for /proc/PID/maps.
+    fn describe(&self) -> (u64, u64, String) {
+        (0, 0, String::new())
+    }
+}

@@ -1,0 +1,149 @@
+//! Dentries: the name cache over inodes. A dentry names one inode within
+//! its parent directory; children looked up once are kept, so repeated
+//! walks do not ask the filesystem again.
+//!
+//! Lock order: a parent's `children` before a child's `name`/`parent`.
+
+use super::inode::Inode;
+use abi::Errno;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
+
+pub struct Dentry {
+    pub inode: Arc<dyn Inode>,
+    name: Mutex<Vec<u8>>,
+    parent: Mutex<Option<Arc<Dentry>>>,
+    children: Mutex<HashMap<Vec<u8>, Arc<Dentry>>>,
+    /// Mounts whose mountpoint is this dentry.
+    pub mounts: AtomicU32,
+    /// Removed from its directory (unlinked or replaced).
+    dead: AtomicBool,
+}
+
+impl std::fmt::Debug for Dentry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Dentry({})", String::from_utf8_lossy(&self.name.lock()))
+    }
+}
+
+impl Dentry {
+    pub fn new_root(inode: Arc<dyn Inode>) -> Arc<Dentry> {
+        Arc::new(Dentry {
+            inode,
+            name: Mutex::new(b"/".to_vec()),
+            parent: Mutex::new(None),
+            children: Mutex::new(HashMap::new()),
+            mounts: AtomicU32::new(0),
+            dead: AtomicBool::new(false),
+        })
+    }
+
+    pub fn name(&self) -> Vec<u8> {
+        self.name.lock().clone()
+    }
+
+    pub fn parent(&self) -> Option<Arc<Dentry>> {
+        self.parent.lock().clone()
+    }
+
+    pub fn is_dead(&self) -> bool {
+        self.dead.load(Ordering::Relaxed)
+    }
+
+    pub fn is_mountpoint(&self) -> bool {
+        self.mounts.load(Ordering::Relaxed) > 0
+    }
+
+    fn child(self: &Arc<Self>, name: &[u8], inode: Arc<dyn Inode>) -> Arc<Dentry> {
+        Arc::new(Dentry {
+            inode,
+            name: Mutex::new(name.to_vec()),
+            parent: Mutex::new(Some(self.clone())),
+            children: Mutex::new(HashMap::new()),
+            mounts: AtomicU32::new(0),
+            dead: AtomicBool::new(false),
+        })
+    }
+
+    /// The child called `name`, from the cache or the filesystem.
+    pub fn lookup(self: &Arc<Self>, name: &[u8]) -> Result<Arc<Dentry>, Errno> {
+        if let Some(d) = self.children.lock().get(name) {
+            return Ok(d.clone());
+        }
+        let inode = self.inode.lookup(name)?;
+        let mut children = self.children.lock();
+        // Another thread may have raced us; keep the first.
+        let d = children.entry(name.to_vec()).or_insert_with(|| self.child(name, inode)).clone();
+        Ok(d)
+    }
+
+    /// Only the cached child, if any.
+    pub fn cached(&self, name: &[u8]) -> Option<Arc<Dentry>> {
+        self.children.lock().get(name).cloned()
+    }
+
+    /// Record a child just created through this directory's inode.
+    pub fn add_child(self: &Arc<Self>, name: &[u8], inode: Arc<dyn Inode>) -> Arc<Dentry> {
+        let d = self.child(name, inode);
+        if let Some(old) = self.children.lock().insert(name.to_vec(), d.clone()) {
+            old.dead.store(true, Ordering::Relaxed);
+        }
+        d
+    }
+
+    /// Forget a child that was removed.
+    pub fn remove_child(&self, name: &[u8]) {
+        if let Some(old) = self.children.lock().remove(name) {
+            old.dead.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Drop a cached child without marking it dead (the filesystem may
+    /// still have it; the next lookup asks again).
+    pub fn invalidate_child(&self, name: &[u8]) {
+        self.children.lock().remove(name);
+    }
+
+    /// Move the cached child `old` of `self` to `new` in `new_parent`.
+    pub fn move_child(self: &Arc<Self>, old: &[u8], new_parent: &Arc<Dentry>, new: &[u8]) {
+        let moved = self.children.lock().remove(old);
+        if let Some(victim) = new_parent.children.lock().remove(new) {
+            victim.dead.store(true, Ordering::Relaxed);
+        }
+        if let Some(d) = moved {
+            *d.name.lock() = new.to_vec();
+            *d.parent.lock() = Some(new_parent.clone());
+            new_parent.children.lock().insert(new.to_vec(), d);
+        }
+    }
+
+    /// Swap two cached children (RENAME_EXCHANGE).
+    pub fn exchange_child(self: &Arc<Self>, a: &[u8], other: &Arc<Dentry>, b: &[u8]) {
+        let da = self.children.lock().remove(a);
+        let db = other.children.lock().remove(b);
+        if let Some(d) = da {
+            *d.name.lock() = b.to_vec();
+            *d.parent.lock() = Some(other.clone());
+            other.children.lock().insert(b.to_vec(), d);
+        }
+        if let Some(d) = db {
+            *d.name.lock() = a.to_vec();
+            *d.parent.lock() = Some(self.clone());
+            self.children.lock().insert(a.to_vec(), d);
+        }
+    }
+
+    /// Whether `self` is `other` or below it.
+    pub fn is_descendant_of(self: &Arc<Self>, other: &Arc<Dentry>) -> bool {
+        let mut cur = Some(self.clone());
+        while let Some(d) = cur {
+            if Arc::ptr_eq(&d, other) {
+                return true;
+            }
+            cur = d.parent();
+        }
+        false
+    }
+}

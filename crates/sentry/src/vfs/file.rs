@@ -1,0 +1,139 @@
+//! Open file descriptions: what an fd refers to.
+
+use super::inode::{Attr, DirEntry, Inode};
+use super::path::Path;
+use crate::mm::{IoDst, IoSrc, Mappable, Mm};
+use abi::Errno;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+/// Operations of an open file. Defaults are what a file that does not
+/// support the operation answers.
+pub trait FileOps: Send + Sync {
+    /// Read into `dst` at `off` (ignored by non-seekable files). Returns bytes read.
+    fn read(&self, _f: &File, _dst: &mut IoDst, _off: i64) -> Result<u64, Errno> {
+        Err(Errno::EINVAL)
+    }
+
+    /// Write from `src` at `off` (for O_APPEND the caller passes the end of file).
+    fn write(&self, _f: &File, _src: &mut IoSrc, _off: i64) -> Result<u64, Errno> {
+        Err(Errno::EINVAL)
+    }
+
+    /// Whether the file has a position (regular files, directories, block devices).
+    fn seekable(&self) -> bool {
+        true
+    }
+
+    /// Directory entries (directories only).
+    fn readdir(&self, _f: &File) -> Result<Vec<DirEntry>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// ioctl(2); `mm` is the caller's memory for argument structures.
+    fn ioctl(&self, _f: &File, _mm: &Mm, _cmd: u32, _arg: u64) -> Result<u64, Errno> {
+        Err(Errno::ENOTTY)
+    }
+
+    fn mappable(&self) -> Option<Arc<dyn Mappable>> {
+        None
+    }
+
+    fn fsync(&self, _f: &File) -> Result<(), Errno> {
+        Ok(())
+    }
+
+    /// Bytes available to read now (FIONREAD), where meaningful.
+    fn readable_bytes(&self, _f: &File) -> Option<u64> {
+        None
+    }
+
+    /// Attributes, for files without an inode (pipes, anonymous files).
+    fn attr(&self) -> Result<Attr, Errno> {
+        Err(Errno::EBADF)
+    }
+
+    /// SEEK_DATA/SEEK_HOLE: next data or hole at or after `off`; default treats the file as all data.
+    fn seek_data(&self, _f: &File, off: i64, size: i64, hole: bool) -> Result<i64, Errno> {
+        if off >= size {
+            return Err(Errno::ENXIO);
+        }
+        Ok(if hole { size } else { off })
+    }
+}
+
+/// Per-description directory read state: a snapshot of entries taken at the
+/// first getdents after open or rewind.
+#[derive(Default)]
+pub struct DirCursor {
+    pub entries: Option<Vec<DirEntry>>,
+}
+
+pub struct File {
+    pub ops: Box<dyn FileOps>,
+    /// The path it was opened by (None for pipes and anonymous files).
+    pub path: Option<Path>,
+    pub inode: Option<Arc<dyn Inode>>,
+    flags: AtomicU32,
+    pub pos: Mutex<i64>,
+    pub dir: Mutex<DirCursor>,
+}
+
+impl std::fmt::Debug for File {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "File(flags={:#o})", self.flags())
+    }
+}
+
+/// Status flags fcntl(F_SETFL) may change.
+pub const SETFL_MASK: u32 = (libc::O_APPEND | libc::O_NONBLOCK | libc::O_DIRECT | libc::O_NOATIME | libc::O_ASYNC) as u32;
+
+impl File {
+    pub fn new(ops: Box<dyn FileOps>, path: Option<Path>, inode: Option<Arc<dyn Inode>>, flags: u32) -> Arc<File> {
+        // Creation-only flags are not part of a description's status.
+        let keep = !((libc::O_CREAT | libc::O_EXCL | libc::O_NOCTTY | libc::O_TRUNC | libc::O_CLOEXEC) as u32);
+        Arc::new(File {
+            ops,
+            path,
+            inode,
+            flags: AtomicU32::new(flags & keep),
+            pos: Mutex::new(0),
+            dir: Mutex::new(DirCursor::default()),
+        })
+    }
+
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    pub fn set_status_flags(&self, new: u32) {
+        let old = self.flags();
+        self.flags.store((old & !SETFL_MASK) | (new & SETFL_MASK), Ordering::Relaxed);
+    }
+
+    pub fn readable(&self) -> bool {
+        let acc = self.flags() & libc::O_ACCMODE as u32;
+        (acc == libc::O_RDONLY as u32 || acc == libc::O_RDWR as u32) && self.flags() & libc::O_PATH as u32 == 0
+    }
+
+    pub fn writable(&self) -> bool {
+        let acc = self.flags() & libc::O_ACCMODE as u32;
+        (acc == libc::O_WRONLY as u32 || acc == libc::O_RDWR as u32) && self.flags() & libc::O_PATH as u32 == 0
+    }
+
+    pub fn is_path_only(&self) -> bool {
+        self.flags() & libc::O_PATH as u32 != 0
+    }
+
+    pub fn nonblocking(&self) -> bool {
+        self.flags() & libc::O_NONBLOCK as u32 != 0
+    }
+
+    pub fn attr(&self) -> Result<Attr, Errno> {
+        match &self.inode {
+            Some(i) => i.attr(),
+            None => self.ops.attr(),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The virtual filesystem: inodes (implemented by filesystems in `fs/`),
+//! dentries (the name cache), mounts, open file descriptions, fd tables and
+//! path resolution. Knows nothing of syscalls.
+
+pub mod dentry;
+pub mod fdtable;
+pub mod file;
+pub mod inode;
+pub mod mount;
+pub mod path;
+pub mod perm;
+
+pub use dentry::Dentry;
+pub use fdtable::FdTable;
+pub use file::{File, FileOps};
+pub use inode::{Attr, DirEntry, FileType, FsInfo, Inode, NewNode, Owner, SetAttr};
+pub use mount::{Mount, MountNamespace};
+pub use path::{Path, Walk};
