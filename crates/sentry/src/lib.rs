@@ -10,5 +10,8 @@
 
 pub mod fs;
 pub mod kernel;
+pub mod loader;
 pub mod mm;
+pub mod strace;
+pub mod syscalls;
 pub mod vfs;

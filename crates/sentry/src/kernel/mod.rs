@@ -1,3 +1,16 @@
-//! Tasks, thread groups, credentials, signals, time: the kernel proper.
+//! The kernel proper: the [`Kernel`] object of a sandbox, tasks and thread
+//! groups, credentials, limits, signals, time.
 
 pub mod creds;
+pub mod fs_context;
+pub mod kernel;
+pub mod limits;
+pub mod pids;
+pub mod signal;
+pub mod task;
+pub mod thread_group;
+pub mod time;
+
+pub use kernel::{Config, Kernel};
+pub use task::Task;
+pub use thread_group::ThreadGroup;

@@ -15,6 +15,7 @@ pub mod io;
 pub mod mappable;
 pub mod mmap;
 pub mod pma;
+pub mod shared;
 pub mod vma;
 
 use abi::{Errno, PAGE_SIZE};

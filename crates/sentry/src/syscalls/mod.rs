@@ -1,0 +1,123 @@
+//! The syscall table: for every x86-64 syscall number, its handler (if
+//! any), its support tier, and how `--strace` shows its arguments.
+//!
+//! Handlers only decode arguments and call into kernel, mm and vfs. Each
+//! family lives in its own file and registers itself in [`Table::build`].
+
+pub mod args;
+pub mod fd;
+pub mod mmap;
+pub mod process;
+pub mod read_write;
+
+pub use args::{Arg, SyscallArgs};
+
+use crate::kernel::Task;
+use abi::sysno;
+use abi::Errno;
+
+pub type SysResult = Result<u64, Errno>;
+pub type Handler = fn(&mut Task, &SyscallArgs) -> SysResult;
+
+/// How completely a syscall is supported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    Supported,
+    /// Works for common uses; the note says what is missing.
+    Partial(&'static str),
+    /// Deliberately refused with this errno (e.g. privileged operations).
+    Refused(Errno, &'static str),
+    /// Returns ENOSYS.
+    Unimplemented,
+}
+
+#[derive(Clone, Copy)]
+pub struct Entry {
+    pub name: &'static str,
+    pub handler: Option<Handler>,
+    pub tier: Tier,
+    pub args: &'static [Arg],
+}
+
+pub struct Table {
+    entries: Vec<Entry>,
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Table({} entries)", self.entries.len())
+    }
+}
+
+impl Table {
+    /// The full table, every family registered.
+    pub fn build() -> Table {
+        let entries = (0..sysno::COUNT)
+            .map(|nr| Entry { name: sysno::NAMES[nr], handler: None, tier: Tier::Unimplemented, args: &[] })
+            .collect();
+        let mut t = Table { entries };
+        read_write::register(&mut t);
+        fd::register(&mut t);
+        mmap::register(&mut t);
+        process::register(&mut t);
+        t
+    }
+
+    pub fn get(&self, nr: u64) -> Option<&Entry> {
+        usize::try_from(nr).ok().and_then(|n| self.entries.get(n))
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = (usize, &Entry)> {
+        self.entries.iter().enumerate().filter(|(_, e)| !e.name.is_empty())
+    }
+
+    fn set(&mut self, nr: usize, handler: Handler, tier: Tier, args: &'static [Arg]) {
+        if let Some(e) = self.entries.get_mut(nr) {
+            e.handler = Some(handler);
+            e.tier = tier;
+            e.args = args;
+        }
+    }
+
+    /// Register a fully supported syscall.
+    pub fn add(&mut self, nr: usize, handler: Handler, args: &'static [Arg]) {
+        self.set(nr, handler, Tier::Supported, args);
+    }
+
+    /// Register a partially supported syscall with a note on what is missing.
+    pub fn partial(&mut self, nr: usize, handler: Handler, args: &'static [Arg], note: &'static str) {
+        self.set(nr, handler, Tier::Partial(note), args);
+    }
+
+    /// Register a syscall that always fails with `errno` (with the reason why).
+    pub fn refuse(&mut self, nr: usize, errno: Errno, args: &'static [Arg], note: &'static str) {
+        if let Some(e) = self.entries.get_mut(nr) {
+            e.handler = None;
+            e.tier = Tier::Refused(errno, note);
+            e.args = args;
+        }
+    }
+
+    /// The table as text, for `runsc help syscalls`.
+    pub fn describe(&self) -> String {
+        let mut s = String::new();
+        for (nr, e) in self.entries() {
+            let (tier, note) = match e.tier {
+                Tier::Supported => ("supported", ""),
+                Tier::Partial(n) => ("partial", n),
+                Tier::Refused(_, n) => ("refused", n),
+                Tier::Unimplemented => ("unimplemented", ""),
+            };
+            let errno = match e.tier {
+                Tier::Refused(er, _) => format!(" ({})", er.name()),
+                _ => String::new(),
+            };
+            s.push_str(&format!("{nr:>3}  {:<24} {tier}{errno}", e.name));
+            if !note.is_empty() {
+                s.push_str(&format!(": {note}"));
+            }
+            s.push('\n');
+        }
+        s
+    }
+}
