@@ -8,6 +8,7 @@
 //! No `unsafe` here: everything that needs it lives in `memory` and `platform`.
 #![deny(unsafe_code)]
 
+pub mod boot;
 pub mod fs;
 pub mod kernel;
 pub mod loader;

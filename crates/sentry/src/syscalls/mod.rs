@@ -5,10 +5,16 @@
 //! family lives in its own file and registers itself in [`Table::build`].
 
 pub mod args;
+pub mod attr;
+pub mod dir;
 pub mod fd;
 pub mod mmap;
+pub mod namei;
+pub mod open;
 pub mod process;
 pub mod read_write;
+pub mod stat;
+pub mod sync;
 
 pub use args::{Arg, SyscallArgs};
 
@@ -57,6 +63,12 @@ impl Table {
             .collect();
         let mut t = Table { entries };
         read_write::register(&mut t);
+        open::register(&mut t);
+        stat::register(&mut t);
+        namei::register(&mut t);
+        attr::register(&mut t);
+        dir::register(&mut t);
+        sync::register(&mut t);
         fd::register(&mut t);
         mmap::register(&mut t);
         process::register(&mut t);

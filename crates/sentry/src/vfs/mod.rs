@@ -7,6 +7,7 @@ pub mod fdtable;
 pub mod file;
 pub mod inode;
 pub mod mount;
+pub mod namei;
 pub mod open;
 pub mod path;
 pub mod perm;

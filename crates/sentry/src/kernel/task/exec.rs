@@ -109,6 +109,8 @@ pub struct InitSpec {
     pub creds: crate::kernel::creds::Creds,
     /// Files for fds 0, 1, 2 (and more).
     pub files: Vec<Arc<File>>,
+    /// The program to run (argv[0] resolved through PATH).
+    pub prog: Vec<u8>,
 }
 
 /// Create PID 1 and start it on its own host thread.
@@ -117,7 +119,7 @@ pub fn spawn_init(k: &Arc<Kernel>, spec: InitSpec) -> Result<std::thread::JoinHa
     let creds = Arc::new(spec.creds);
     let mut w = Walk::new(&k.mounts, &root, &creds);
     let cwd = w.walk(&root, &spec.cwd, true).unwrap_or_else(|_| root.clone());
-    let name = spec.argv.first().cloned().ok_or(Errno::EINVAL)?;
+    let name = spec.prog.clone();
     let file = open_exec(&mut w, &cwd, &name)?;
     let (mm, regs) = load_program(k, &file, &mut w, &cwd, &spec.argv, &spec.envp, &name, &creds)?;
 

@@ -1,0 +1,142 @@
+//! Building a sandbox: the MemoryFile, the platform, the mount tree, the
+//! first process. Used by `runsc do` (and later by `runsc boot`).
+
+use crate::fs::host::HostFile;
+use crate::fs::lower::{DirectServer, LowerInode};
+use crate::fs::tmpfs::Tmpfs;
+use crate::fs::{dev, overlay};
+use crate::kernel::creds::Creds;
+use crate::kernel::task::exec::{spawn_init, InitSpec};
+use crate::kernel::{Config, Kernel};
+use crate::vfs::{File, MountNamespace, Owner, Path, Walk};
+use abi::Errno;
+use memory::MemoryFile;
+use platform::ptrace::PtracePlatform;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+
+/// Size of the (sparse) MemoryFile: an upper bound on application memory.
+const MEMORY_FILE_SIZE: u64 = 1 << 40;
+
+pub struct BootSpec {
+    /// Host directory that becomes the sandbox's root (read-only lower layer).
+    pub root_dir: std::path::PathBuf,
+    pub argv: Vec<Vec<u8>>,
+    pub envp: Vec<Vec<u8>>,
+    pub cwd: Vec<u8>,
+    pub uid: u32,
+    pub gid: u32,
+    pub strace: bool,
+}
+
+fn mount_tmpfs(ns: &MountNamespace, mf: &Arc<MemoryFile>, at: &[u8], root_inode: Option<Arc<dyn crate::vfs::Inode>>, mode: u32) -> Result<(), String> {
+    let creds = Creds::new(0, 0);
+    let root = Path { mount: ns.root.clone(), dentry: ns.root.root.clone() };
+    let mut w = Walk::new(ns, &root, &creds);
+    let p = match w.walk(&root, at, true) {
+        Ok(p) => p,
+        // The host root has no such directory: nothing to cover.
+        Err(Errno::ENOENT) => return Ok(()),
+        Err(e) => return Err(format!("mount point {}: {e}", String::from_utf8_lossy(at))),
+    };
+    let inode = match root_inode {
+        Some(i) => i,
+        None => Tmpfs::new(mf.clone(), mode, Owner::default()).root(),
+    };
+    ns.mount(&p.mount, &p.dentry, inode, "tmpfs", "none", 0);
+    Ok(())
+}
+
+/// A file for a host fd donated to the sandbox (stdin, stdout, stderr).
+fn donated(fd: OwnedFd) -> Arc<File> {
+    let flags = rustix::fs::fcntl_getfl(fd.as_fd()).map(|f| f.bits()).unwrap_or(libc::O_RDWR as u32);
+    File::new(Box::new(HostFile::new(fd)), None, None, flags)
+}
+
+/// Find `name` in the sandbox as execvp would: names with '/' as they are,
+/// others in PATH.
+fn find_program(ns: &MountNamespace, cwd: &[u8], name: &[u8], envp: &[Vec<u8>]) -> Vec<u8> {
+    if name.contains(&b'/') {
+        return name.to_vec();
+    }
+    let path = envp
+        .iter()
+        .find_map(|e| e.strip_prefix(b"PATH=").map(|p| p.to_vec()))
+        .unwrap_or_else(|| b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_vec());
+    let creds = Creds::new(0, 0);
+    let root = Path { mount: ns.root.clone(), dentry: ns.root.root.clone() };
+    let mut w = Walk::new(ns, &root, &creds);
+    let start = w.walk(&root, cwd, true).unwrap_or_else(|_| root.clone());
+    for dir in path.split(|&b| b == b':') {
+        let dir = if dir.is_empty() { &b"."[..] } else { dir };
+        let mut cand = dir.to_vec();
+        cand.push(b'/');
+        cand.extend_from_slice(name);
+        if let Ok(p) = w.walk(&start, &cand, true) {
+            if p.dentry.inode.attr().is_ok_and(|a| a.file_type() == crate::vfs::FileType::Regular && a.mode & 0o111 != 0) {
+                return cand;
+            }
+        }
+    }
+    name.to_vec()
+}
+
+/// Boot a sandbox and start its first process.
+pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
+    let mf = Arc::new(MemoryFile::new(MEMORY_FILE_SIZE).map_err(|e| format!("memory file: {e}"))?);
+    let platform = Arc::new(PtracePlatform::new(mf.fd()).map_err(|e| format!("ptrace platform: {e}"))?);
+
+    let server = DirectServer::new(&spec.root_dir).map_err(|e| format!("root {}: {e}", spec.root_dir.display()))?;
+    let lower = LowerInode::new_root(server, mf.clone()).map_err(|e| format!("root {}: {e}", spec.root_dir.display()))?;
+    let upper = Tmpfs::new(mf.clone(), 0o755, Owner::default()).root();
+    let root = overlay::new_overlay(upper, lower);
+    let ns = MountNamespace::new(root, "overlay", "none");
+
+    let devfs = Tmpfs::new(mf.clone(), 0o755, Owner::default());
+    let devroot = dev::make_dev_dir(&devfs).map_err(|e| format!("/dev: {e}"))?;
+    mount_tmpfs(&ns, &mf, b"/dev", Some(devroot), 0o755)?;
+    // Until procfs and sysfs exist, hide the host's.
+    mount_tmpfs(&ns, &mf, b"/proc", None, 0o555)?;
+    mount_tmpfs(&ns, &mf, b"/sys", None, 0o555)?;
+
+    let mut argv = spec.argv;
+    let Some(first) = argv.first().cloned() else {
+        return Err("no command given".into());
+    };
+    argv[0] = first.clone();
+    let prog = find_program(&ns, &spec.cwd, &first, &spec.envp);
+
+    let config = Config { strace: spec.strace, hostname: String::new() };
+    let k = Kernel::new(config, platform, mf, Arc::new(ns));
+
+    let mut files = Vec::new();
+    for fd in 0..3 {
+        let host = match fd {
+            0 => rustix::io::fcntl_dupfd_cloexec(std::io::stdin().as_fd(), 3),
+            1 => rustix::io::fcntl_dupfd_cloexec(std::io::stdout().as_fd(), 3),
+            _ => rustix::io::fcntl_dupfd_cloexec(std::io::stderr().as_fd(), 3),
+        };
+        match host {
+            Ok(h) => files.push(donated(h)),
+            Err(e) => return Err(format!("stdio fd {fd}: {e}")),
+        }
+    }
+    let init = InitSpec { argv, envp: spec.envp, cwd: spec.cwd, creds: Creds::new(spec.uid, spec.gid), files, prog };
+    spawn_init(&k, init).map_err(|e| format!("cannot run {}: {}", String::from_utf8_lossy(&first), describe(e)))?;
+    Ok(k)
+}
+
+/// The C library's wording for the errors a user sees at start-up.
+fn describe(e: Errno) -> String {
+    let msg = match e {
+        Errno::ENOENT => "No such file or directory",
+        Errno::EACCES => "Permission denied",
+        Errno::ENOEXEC => "Exec format error",
+        Errno::ENOTDIR => "Not a directory",
+        Errno::ELOOP => "Too many levels of symbolic links",
+        Errno::ENOMEM => "Cannot allocate memory",
+        Errno::E2BIG => "Argument list too long",
+        _ => return format!("{e}"),
+    };
+    msg.to_string()
+}
