@@ -130,6 +130,24 @@ impl MemoryFile {
         };
     }
 
+    /// Give `[off, off + len)` real storage now (MAP_POPULATE, mlock): touch
+    /// every page, so it is resident as Linux's populate makes it.
+    pub fn commit(&self, off: u64, len: u64) -> Result<(), Errno> {
+        let p = self.check(off, len as usize)?;
+        let mut at = 0u64;
+        while at < len {
+            // SAFETY: `p + at` is inside the checked range. A volatile
+            // read-modify-write of one byte keeps its value and makes the
+            // host allocate the page.
+            unsafe {
+                let b = p.add(at as usize);
+                std::ptr::write_volatile(b, std::ptr::read_volatile(b));
+            }
+            at += PAGE_SIZE;
+        }
+        Ok(())
+    }
+
     fn check(&self, off: u64, len: usize) -> Result<*mut u8, Errno> {
         match off.checked_add(len as u64) {
             Some(end) if end <= self.size => {

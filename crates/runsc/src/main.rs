@@ -20,7 +20,14 @@ fn main() {
 }
 
 fn init_logging(args: &cli::Cli) {
-    let level = if args.debug { tracing::Level::DEBUG } else { tracing::Level::WARN };
+    let quiet = matches!(&args.command, cli::Command::Do(d) if d.quiet);
+    let level = if args.debug {
+        tracing::Level::DEBUG
+    } else if quiet {
+        tracing::Level::ERROR
+    } else {
+        tracing::Level::WARN
+    };
     let _ = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_target(false).try_init();
 }
 

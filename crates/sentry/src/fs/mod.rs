@@ -1,1 +1,9 @@
 //! Filesystem implementations behind the VFS.
+
+pub mod dev;
+pub mod devnum;
+pub mod host;
+pub mod tmpfs;
+pub mod lower;
+pub mod overlay;
+pub mod pagecache;

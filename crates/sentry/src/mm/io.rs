@@ -44,6 +44,9 @@ impl Drop for Pinned {
 /// Where a read puts its bytes: application memory or a Sentry buffer.
 pub enum IoDst<'a> {
     User { pin: Pinned, done: u64 },
+    /// Application memory not translated yet: files that never touch the
+    /// buffer (/dev/null) must not fault on it, as on Linux.
+    Lazy { mm: Arc<Mm>, addr: u64, len: u64 },
     Buf { buf: &'a mut [u8], done: usize },
 }
 
@@ -56,6 +59,7 @@ impl<'a> IoDst<'a> {
     pub fn remaining(&self) -> u64 {
         match self {
             IoDst::User { pin, done } => pin.len() - done,
+            IoDst::Lazy { len, .. } => *len,
             IoDst::Buf { buf, done } => (buf.len() - done) as u64,
         }
     }
@@ -63,13 +67,25 @@ impl<'a> IoDst<'a> {
     pub fn written(&self) -> u64 {
         match self {
             IoDst::User { done, .. } => *done,
+            IoDst::Lazy { .. } => 0,
             IoDst::Buf { done, .. } => *done as u64,
         }
     }
 
+    /// Translate a lazy destination now.
+    fn force(&mut self) -> Result<(), Errno> {
+        if let IoDst::Lazy { mm, addr, len } = self {
+            let pin = mm.translate(*addr, *len, true)?;
+            *self = IoDst::User { pin, done: 0 };
+        }
+        Ok(())
+    }
+
     /// Append bytes; returns how many fitted.
     pub fn put(&mut self, data: &[u8]) -> Result<usize, Errno> {
+        self.force()?;
         match self {
+            IoDst::Lazy { .. } => Ok(0),
             IoDst::Buf { buf, done } => {
                 let n = data.len().min(buf.len() - *done);
                 buf[*done..*done + n].copy_from_slice(&data[..n]);
@@ -90,7 +106,9 @@ impl<'a> IoDst<'a> {
 
     /// Append `len` bytes from MemoryFile frames starting at `frame`.
     pub fn put_frames(&mut self, mf: &MemoryFile, frame: u64, len: u64) -> Result<u64, Errno> {
+        self.force()?;
         match self {
+            IoDst::Lazy { .. } => Ok(0),
             IoDst::Buf { buf, done } => {
                 let n = (len as usize).min(buf.len() - *done);
                 mf.read(frame, &mut buf[*done..*done + n])?;
@@ -127,7 +145,9 @@ impl<'a> IoDst<'a> {
 
     /// Read from a host fd straight into the destination (one host call).
     pub fn read_from_fd(&mut self, fd: BorrowedFd<'_>, off: Option<i64>) -> Result<u64, Errno> {
+        self.force()?;
         match self {
+            IoDst::Lazy { .. } => Ok(0),
             IoDst::Buf { buf, done } => {
                 let b = &mut buf[*done..];
                 let n = host_read(fd, b, off)?;
@@ -147,6 +167,8 @@ impl<'a> IoDst<'a> {
 /// Where a write takes its bytes from.
 pub enum IoSrc<'a> {
     User { pin: Pinned, done: u64 },
+    /// Application memory not translated yet (see `IoDst::Lazy`).
+    Lazy { mm: Arc<Mm>, addr: u64, len: u64 },
     Buf { buf: &'a [u8], done: usize },
 }
 
@@ -158,13 +180,24 @@ impl<'a> IoSrc<'a> {
     pub fn remaining(&self) -> u64 {
         match self {
             IoSrc::User { pin, done } => pin.len() - done,
+            IoSrc::Lazy { len, .. } => *len,
             IoSrc::Buf { buf, done } => (buf.len() - done) as u64,
         }
     }
 
+    fn force(&mut self) -> Result<(), Errno> {
+        if let IoSrc::Lazy { mm, addr, len } = self {
+            let pin = mm.translate(*addr, *len, false)?;
+            *self = IoSrc::User { pin, done: 0 };
+        }
+        Ok(())
+    }
+
     /// Take up to `out.len()` bytes.
     pub fn take(&mut self, out: &mut [u8]) -> Result<usize, Errno> {
+        self.force()?;
         match self {
+            IoSrc::Lazy { .. } => Ok(0),
             IoSrc::Buf { buf, done } => {
                 let n = out.len().min(buf.len() - *done);
                 out[..n].copy_from_slice(&buf[*done..*done + n]);
@@ -185,7 +218,9 @@ impl<'a> IoSrc<'a> {
 
     /// Take `len` bytes into MemoryFile frames starting at `frame`.
     pub fn take_into_frames(&mut self, mf: &MemoryFile, frame: u64, len: u64) -> Result<u64, Errno> {
+        self.force()?;
         match self {
+            IoSrc::Lazy { .. } => Ok(0),
             IoSrc::Buf { buf, done } => {
                 let n = (len as usize).min(buf.len() - *done);
                 mf.write(frame, &buf[*done..*done + n])?;
@@ -206,7 +241,9 @@ impl<'a> IoSrc<'a> {
 
     /// Write the rest to a host fd (one host call); returns bytes written.
     pub fn write_to_fd(&mut self, fd: BorrowedFd<'_>, off: Option<i64>) -> Result<u64, Errno> {
+        self.force()?;
         match self {
+            IoSrc::Lazy { .. } => Ok(0),
             IoSrc::Buf { buf, done } => {
                 let n = host_write(fd, &buf[*done..], off)?;
                 *done += n;
@@ -385,13 +422,15 @@ impl Mm {
         Ok(Pinned::new(self.mf.clone(), blocks))
     }
 
-    /// Destination for reading `len` bytes into application memory at `addr`.
-    pub fn dst(&self, addr: u64, len: u64) -> Result<IoDst<'static>, Errno> {
-        Ok(IoDst::User { pin: self.translate(addr, len, true)?, done: 0 })
+    /// Destination for reading `len` bytes into application memory at
+    /// `addr`, translated when the file first writes to it.
+    pub fn dst(self: &Arc<Self>, addr: u64, len: u64) -> Result<IoDst<'static>, Errno> {
+        Ok(IoDst::Lazy { mm: self.clone(), addr, len })
     }
 
-    /// Source for writing `len` bytes from application memory at `addr`.
-    pub fn src(&self, addr: u64, len: u64) -> Result<IoSrc<'static>, Errno> {
-        Ok(IoSrc::User { pin: self.translate(addr, len, false)?, done: 0 })
+    /// Source for writing `len` bytes from application memory at `addr`,
+    /// translated when the file first reads from it.
+    pub fn src(self: &Arc<Self>, addr: u64, len: u64) -> Result<IoSrc<'static>, Errno> {
+        Ok(IoSrc::Lazy { mm: self.clone(), addr, len })
     }
 }

@@ -18,6 +18,8 @@ pub struct MmapOpts {
     pub noreplace: bool,
     pub growsdown: bool,
     pub populate: bool,
+    /// MAP_NORESERVE: exempt from the overcommit heuristic.
+    pub noreserve: bool,
     pub backing: Backing,
     pub name: VmaName,
 }
@@ -34,6 +36,7 @@ impl MmapOpts {
             noreplace: false,
             growsdown: false,
             populate: false,
+            noreserve: false,
             backing: Backing::Anon,
             name: VmaName::None,
         }
@@ -43,6 +46,15 @@ impl MmapOpts {
 pub const MREMAP_MAYMOVE: u64 = 1;
 pub const MREMAP_FIXED: u64 = 2;
 pub const MREMAP_DONTUNMAP: u64 = 4;
+
+/// Linux's heuristic overcommit (vm.overcommit_memory = 0): a single
+/// request larger than all memory and swap is refused.
+pub fn overcommit_ok(len: u64) -> bool {
+    let si = rustix::system::sysinfo();
+    let unit = (si.mem_unit as u64).max(1);
+    let total = (si.totalram as u64).saturating_add(si.totalswap as u64).saturating_mul(unit);
+    len <= total
+}
 
 fn page_len(len: u64) -> Result<u64, Errno> {
     let l = align_up(len, PAGE_SIZE);
@@ -60,6 +72,9 @@ impl Mm {
         }
         let len = page_len(o.len)?;
         if len > self.max_addr {
+            return Err(Errno::ENOMEM);
+        }
+        if o.prot.write() && !o.shared && !o.noreserve && !overcommit_ok(len) {
             return Err(Errno::ENOMEM);
         }
         let mut st = self.st.lock();
@@ -109,7 +124,11 @@ impl Mm {
         };
         st.vmas.insert(vma.clone());
         if o.populate {
-            let _ = self.populate(&mut st, &vma, vma.start, vma.end);
+            if self.populate(&mut st, &vma, vma.start, vma.end).is_ok() {
+                for p in st.pmas.overlapping(vma.start, vma.end) {
+                    let _ = self.mf.commit(p.frame, p.end - p.start);
+                }
+            }
         }
         Ok(addr)
     }
@@ -170,7 +189,7 @@ impl Mm {
         let old_end = align_up(cur, PAGE_SIZE);
         let new_end = align_up(new, PAGE_SIZE);
         if new_end > old_end {
-            if st.vmas.any_in(old_end, new_end) {
+            if st.vmas.any_in(old_end, new_end) || !overcommit_ok(new_end - old_end) {
                 return cur;
             }
             st.vmas.insert(Vma {
@@ -304,6 +323,22 @@ impl Mm {
             st.vmas.insert(ov);
         }
         st.vmas.insert(nv);
+    }
+
+    /// msync(2): data is always in the MemoryFile or written through, so this only validates.
+    pub fn msync(&self, addr: u64, len: u64, flags: u64) -> Result<(), Errno> {
+        const MS_ASYNC: u64 = 1;
+        const MS_INVALIDATE: u64 = 2;
+        const MS_SYNC: u64 = 4;
+        if addr % PAGE_SIZE != 0 || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0 || flags & (MS_ASYNC | MS_SYNC) == MS_ASYNC | MS_SYNC {
+            return Err(Errno::EINVAL);
+        }
+        let len = page_len(len)?;
+        let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+        if !self.st.lock().vmas.covers(addr, end) {
+            return Err(Errno::ENOMEM);
+        }
+        Ok(())
     }
 
     /// madvise(2).

@@ -87,7 +87,7 @@ fn sys_fcntl(t: &mut Task, a: &SyscallArgs) -> SysResult {
             if f.is_path_only() {
                 Ok(fl as u64)
             } else {
-                Ok((fl | libc::O_LARGEFILE as u32) as u64)
+                Ok((fl | O_LARGEFILE) as u64)
             }
         }
         libc::F_SETFL => {
@@ -100,6 +100,9 @@ fn sys_fcntl(t: &mut Task, a: &SyscallArgs) -> SysResult {
         _ => Err(Errno::EINVAL),
     }
 }
+
+/// The kernel's O_LARGEFILE (always set on 64-bit; libc's constant is 0 here).
+const O_LARGEFILE: u32 = 0o100000;
 
 const FIONCLEX: u32 = 0x5450;
 const FIOCLEX: u32 = 0x5451;

@@ -16,6 +16,12 @@ pub fn register(t: &mut Table) {
     t.add(sysno::MREMAP, sys_mremap, &[Arg::Ptr, Arg::Hex, Arg::Hex, Arg::Hex, Arg::Ptr]);
     t.partial(sysno::MADVISE, sys_madvise, &[Arg::Ptr, Arg::Hex, Arg::Int], "hints are accepted and ignored; MADV_REMOVE unsupported");
     t.add(sysno::MINCORE, sys_mincore, &[Arg::Ptr, Arg::Hex, Arg::Ptr]);
+    t.add(sysno::MSYNC, sys_msync, &[Arg::Ptr, Arg::Hex, Arg::Hex]);
+}
+
+fn sys_msync(t: &mut Task, a: &SyscallArgs) -> SysResult {
+    t.mm.msync(a.u64(0), a.u64(1), a.u64(2))?;
+    Ok(0)
 }
 
 const MAP_TYPE: u64 = 0xf;
@@ -67,6 +73,10 @@ fn sys_mmap(t: &mut Task, a: &SyscallArgs) -> SysResult {
     if kind == MAP_SHARED_VALIDATE && flags & !KNOWN != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
+    // Anonymous mappings take only MAP_SHARED or MAP_PRIVATE.
+    if kind == MAP_SHARED_VALIDATE && flags & MAP_ANONYMOUS != 0 {
+        return Err(Errno::EINVAL);
+    }
     if len == 0 || off % PAGE_SIZE != 0 {
         return Err(Errno::EINVAL);
     }
@@ -82,6 +92,7 @@ fn sys_mmap(t: &mut Task, a: &SyscallArgs) -> SysResult {
     o.noreplace = flags & MAP_FIXED_NOREPLACE != 0;
     o.growsdown = flags & MAP_GROWSDOWN != 0;
     o.populate = flags & MAP_POPULATE != 0 && flags & MAP_NONBLOCK == 0;
+    o.noreserve = flags & MAP_NORESERVE != 0;
     if flags & MAP_ANONYMOUS != 0 {
         if shared {
             o.backing = Backing::File { m: SharedAnon::new(t.k.mf.clone(), plen), off: 0 };

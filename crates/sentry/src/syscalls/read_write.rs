@@ -44,6 +44,7 @@ fn writable(t: &Task, fd: i32) -> Result<Arc<File>, Errno> {
 pub fn do_read(f: &File, dst: &mut IoDst, off: Option<i64>) -> SysResult {
     match off {
         Some(o) => f.ops.read(f, dst, o),
+        None if f.ops.own_position() => f.ops.read(f, dst, -1),
         None if f.ops.seekable() => {
             let mut pos = f.pos.lock();
             let n = f.ops.read(f, dst, *pos)?;
@@ -64,6 +65,7 @@ pub fn do_write(f: &File, src: &mut IoSrc, off: Option<i64>) -> SysResult {
             f.ops.write(f, src, end)
         }
         Some(o) => f.ops.write(f, src, o),
+        None if f.ops.own_position() => f.ops.write(f, src, -1),
         None if f.ops.seekable() => {
             let mut pos = f.pos.lock();
             if append {
@@ -200,16 +202,19 @@ fn sys_lseek(t: &mut Task, a: &SyscallArgs) -> SysResult {
     if f.is_path_only() {
         return Err(Errno::EBADF);
     }
+    let off = a.i64(1);
+    let whence = a.u32(2);
+    if f.ops.own_position() {
+        return f.ops.seek(&f, off, whence as i32).map(|o| o as u64);
+    }
     if !f.ops.seekable() {
         return Err(Errno::ESPIPE);
     }
-    let off = a.i64(1);
-    let whence = a.u32(2);
     let mut pos = f.pos.lock();
     let new = match whence as i32 {
         libc::SEEK_SET => off,
-        libc::SEEK_CUR => pos.checked_add(off).ok_or(Errno::EOVERFLOW)?,
-        libc::SEEK_END => (f.attr()?.size as i64).checked_add(off).ok_or(Errno::EOVERFLOW)?,
+        libc::SEEK_CUR => pos.checked_add(off).ok_or(Errno::EINVAL)?,
+        libc::SEEK_END => (f.attr()?.size as i64).checked_add(off).ok_or(Errno::EINVAL)?,
         libc::SEEK_DATA | libc::SEEK_HOLE => {
             if off < 0 {
                 return Err(Errno::ENXIO);

@@ -26,6 +26,18 @@ pub trait FileOps: Send + Sync {
         true
     }
 
+    /// The file keeps its position itself (a donated host fd shares its
+    /// offset with processes outside the sandbox): plain reads and writes
+    /// get `off = -1` meaning "at the current position", and lseek calls `seek`.
+    fn own_position(&self) -> bool {
+        false
+    }
+
+    /// lseek for files with `own_position`.
+    fn seek(&self, _f: &File, _off: i64, _whence: i32) -> Result<i64, Errno> {
+        Err(Errno::ESPIPE)
+    }
+
     /// Directory entries (directories only).
     fn readdir(&self, _f: &File) -> Result<Vec<DirEntry>, Errno> {
         Err(Errno::ENOTDIR)
@@ -40,8 +52,9 @@ pub trait FileOps: Send + Sync {
         None
     }
 
+    /// Files without a sync operation (devices, pipes, sockets) answer EINVAL, as on Linux.
     fn fsync(&self, _f: &File) -> Result<(), Errno> {
-        Ok(())
+        Err(Errno::EINVAL)
     }
 
     /// Bytes available to read now (FIONREAD), where meaningful.

@@ -1,0 +1,305 @@
+//! overlayfs: a writable upper layer (a tmpfs) over a read-only lower one
+//! (the container image), with Linux overlayfs semantics.
+//!
+//! Every object the overlay has shown is an [`OverlayInode`] kept in its
+//! parent's child cache for as long as the overlay lives, so callers that
+//! cache an inode keep seeing the same object through copy-up (the inode
+//! switches layers inside). Whiteouts live in the parent directory's state,
+//! not on the upper filesystem: a directory's `hidden` set names the entries
+//! of its lower directory that must not show, whether deleted (a whiteout)
+//! or covered by a new upper directory (which is then opaque).
+//!
+//! May use: `vfs` (inode and file interfaces), `mm` (I/O buffers) and
+//! `fs::devnum`. Knows nothing of the layers' types.
+//!
+//! Lock order: `OverlayFs::ns` → a directory's `dirlock` (two only under
+//! `ns`, by address) → one inode's `st` → `OverlayFs::lower_devs`. Changes
+//! take `ns` then the directories' `dirlock`s; a lookup of an uncached name
+//! takes only its directory's `dirlock` (never `ns`, so lookups do not wait
+//! for a copy-up elsewhere). `st` is held only briefly: never across a call
+//! into another overlay inode or into a layer.
+
+mod copy_up;
+mod dir;
+#[cfg(test)]
+mod tests;
+
+use crate::fs::devnum;
+use crate::mm::{IoDst, IoSrc};
+use crate::vfs::file::{File, FileOps};
+use crate::vfs::inode::{Attr, DirEntry, FileType, FsInfo, Inode, NewNode, Owner, SetAttr};
+use abi::Errno;
+use parking_lot::{Mutex, MutexGuard};
+use std::any::Any;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Weak};
+
+/// statfs magic of overlayfs.
+pub const OVERLAYFS_SUPER_MAGIC: u64 = 0x794c_7630;
+
+/// Inode numbers: lower objects on the lower root's device keep theirs;
+/// objects from other lower devices and from the upper layer get a layer
+/// tag XORed into bits 48.. so numbers from different layers never collide
+/// (what Linux calls xino).
+const TAG_SHIFT: u32 = 48;
+const UPPER_TAG: u64 = 0x8000;
+const MAX_LOWER_TAG: u64 = 0x7fff;
+
+/// Held by every operation that changes the merged tree.
+type NsGuard<'a> = MutexGuard<'a, ()>;
+
+/// State shared by all inodes of one overlay.
+struct OverlayFs {
+    dev: u64,
+    /// Serialises changes to the merged tree and copy-ups (Linux's rename
+    /// lock, extended to copy-up so two never race on one object).
+    ns: Mutex<()>,
+    /// Where copy-ups of removed-but-open objects are made (then unlinked).
+    upper_root: Arc<dyn Inode>,
+    lower_dev: u64,
+    /// Tags of lower devices other than `lower_dev`.
+    lower_devs: Mutex<HashMap<u64, u64>>,
+}
+
+impl OverlayFs {
+    fn lower_ino(&self, dev: u64, ino: u64) -> u64 {
+        if dev == self.lower_dev {
+            return ino;
+        }
+        let mut devs = self.lower_devs.lock();
+        let next = (devs.len() as u64 + 1).min(MAX_LOWER_TAG);
+        let tag = *devs.entry(dev).or_insert(next);
+        ino ^ (tag << TAG_SHIFT)
+    }
+
+    fn upper_ino(&self, ino: u64) -> u64 {
+        ino ^ (UPPER_TAG << TAG_SHIFT)
+    }
+}
+
+/// Where an object sits, for copying it up.
+enum Origin {
+    Root,
+    /// `name` in `parent`, whose child cache holds it.
+    Child {
+        parent: Weak<OverlayInode>,
+        name: Vec<u8>,
+    },
+    /// Removed from the tree, still reachable through open files.
+    Unlinked,
+}
+
+struct State {
+    upper: Option<Arc<dyn Inode>>,
+    lower: Option<Arc<dyn Inode>>,
+    origin: Origin,
+    /// Directories: every child shown so far.
+    children: HashMap<Vec<u8>, Arc<OverlayInode>>,
+    /// Directories: names of the lower directory that do not show.
+    hidden: HashSet<Vec<u8>>,
+    /// A removed directory: empty, nothing can be created in it.
+    dead: bool,
+}
+
+pub struct OverlayInode {
+    fs: Arc<OverlayFs>,
+    me: Weak<OverlayInode>,
+    /// Stable through copy-up.
+    ino: u64,
+    kind: FileType,
+    /// Directories: held while this directory's entries change and while an
+    /// uncached name is looked up, so a lookup never caches a stale answer.
+    dirlock: Mutex<()>,
+    st: Mutex<State>,
+}
+
+impl std::fmt::Debug for OverlayInode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OverlayInode({})", self.ino)
+    }
+}
+
+/// The root of a new overlay of `upper_root` (writable) over `lower_root`
+/// (never written). Both must be directories.
+pub fn new_overlay(upper_root: Arc<dyn Inode>, lower_root: Arc<dyn Inode>) -> Arc<dyn Inode> {
+    let (lower_dev, root_ino) = match lower_root.attr() {
+        Ok(a) => (a.dev, a.ino),
+        Err(_) => (0, 1),
+    };
+    let fs = Arc::new(OverlayFs {
+        dev: devnum::alloc_anon_dev(),
+        ns: Mutex::new(()),
+        upper_root: upper_root.clone(),
+        lower_dev,
+        lower_devs: Mutex::new(HashMap::new()),
+    });
+    OverlayInode::new(fs, root_ino, FileType::Directory, Some(upper_root), Some(lower_root), Origin::Root)
+}
+
+impl OverlayInode {
+    fn new(
+        fs: Arc<OverlayFs>,
+        ino: u64,
+        kind: FileType,
+        upper: Option<Arc<dyn Inode>>,
+        lower: Option<Arc<dyn Inode>>,
+        origin: Origin,
+    ) -> Arc<OverlayInode> {
+        let st = State { upper, lower, origin, children: HashMap::new(), hidden: HashSet::new(), dead: false };
+        Arc::new_cyclic(|me| OverlayInode { fs, me: me.clone(), ino, kind, dirlock: Mutex::new(()), st: Mutex::new(st) })
+    }
+
+    fn upper(&self) -> Option<Arc<dyn Inode>> {
+        self.st.lock().upper.clone()
+    }
+
+    fn lower(&self) -> Option<Arc<dyn Inode>> {
+        self.st.lock().lower.clone()
+    }
+
+    /// The layer that answers for this object: the upper once it exists.
+    fn real(&self) -> Result<Arc<dyn Inode>, Errno> {
+        let st = self.st.lock();
+        st.upper.clone().or_else(|| st.lower.clone()).ok_or(Errno::EIO)
+    }
+
+    fn is_dir(&self) -> bool {
+        self.kind == FileType::Directory
+    }
+
+    /// Whether this object still exists only in the lower layer.
+    pub fn is_lower_only(&self) -> bool {
+        self.upper().is_none()
+    }
+
+    fn lock_ns(&self) -> NsGuard<'_> {
+        self.fs.ns.lock()
+    }
+}
+
+fn wants_write(flags: u32) -> bool {
+    let acc = flags & libc::O_ACCMODE as u32;
+    acc == libc::O_WRONLY as u32 || acc == libc::O_RDWR as u32 || flags & libc::O_TRUNC as u32 != 0
+}
+
+impl Inode for OverlayInode {
+    fn attr(&self) -> Result<Attr, Errno> {
+        let (real, merged) = {
+            let st = self.st.lock();
+            let merged = st.upper.is_some() && st.lower.is_some();
+            (st.upper.clone().or_else(|| st.lower.clone()).ok_or(Errno::EIO)?, merged)
+        };
+        let mut a = real.attr()?;
+        a.dev = self.fs.dev;
+        a.ino = self.ino;
+        if merged && self.is_dir() {
+            // Counting subdirectories of both layers is not worth it; 1 tells
+            // find(1) and friends not to rely on the count (as Linux does).
+            a.nlink = 1;
+        }
+        Ok(a)
+    }
+
+    fn setattr(&self, req: &SetAttr) -> Result<(), Errno> {
+        let upper = match self.upper() {
+            Some(u) => u,
+            None => {
+                let ns = self.lock_ns();
+                self.copy_up(&ns, req.size)?
+            }
+        };
+        upper.setattr(req)
+    }
+
+    fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        Ok(self.lookup_child(name)?)
+    }
+
+    fn create(&self, name: &[u8], node: &NewNode, owner: Owner) -> Result<Arc<dyn Inode>, Errno> {
+        Ok(self.create_child(name, node, owner)?)
+    }
+
+    fn link(&self, name: &[u8], target: &Arc<dyn Inode>) -> Result<(), Errno> {
+        self.link_child(name, target)
+    }
+
+    fn unlink(&self, name: &[u8], dir: bool) -> Result<(), Errno> {
+        self.unlink_child(name, dir)
+    }
+
+    fn rename(&self, old: &[u8], new_dir: &Arc<dyn Inode>, new: &[u8], flags: u32) -> Result<(), Errno> {
+        self.rename_child(old, new_dir, new, flags)
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        self.merged_readdir()
+    }
+
+    fn readlink(&self) -> Result<Vec<u8>, Errno> {
+        self.real()?.readlink()
+    }
+
+    fn open(&self, me: &Arc<dyn Inode>, flags: u32) -> Result<Box<dyn FileOps>, Errno> {
+        if flags & libc::O_PATH as u32 != 0 {
+            let real = self.real()?;
+            return real.open(&real, flags);
+        }
+        match self.kind {
+            FileType::Directory => {
+                if wants_write(flags) {
+                    return Err(Errno::EISDIR);
+                }
+                Ok(Box::new(OverlayDir { dir: me.clone() }))
+            }
+            FileType::Regular if wants_write(flags) => {
+                let upper = match self.upper() {
+                    Some(u) => u,
+                    None => {
+                        let ns = self.lock_ns();
+                        let keep = if flags & libc::O_TRUNC as u32 != 0 { Some(0) } else { None };
+                        self.copy_up(&ns, keep)?
+                    }
+                };
+                upper.open(&upper, flags)
+            }
+            // Reads of lower files go to the lower file; a descriptor opened
+            // before a copy-up keeps reading the lower copy (as Linux's did
+            // before 4.19).
+            _ => {
+                let real = self.real()?;
+                real.open(&real, flags)
+            }
+        }
+    }
+
+    fn fs_info(&self) -> FsInfo {
+        FsInfo { magic: OVERLAYFS_SUPER_MAGIC, name: "overlay", read_only: false }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// An open overlay directory: the merged listing.
+struct OverlayDir {
+    dir: Arc<dyn Inode>,
+}
+
+impl FileOps for OverlayDir {
+    fn fsync(&self, _f: &File) -> Result<(), Errno> {
+        Ok(())
+    }
+
+    fn read(&self, _f: &File, _dst: &mut IoDst, _off: i64) -> Result<u64, Errno> {
+        Err(Errno::EISDIR)
+    }
+
+    fn write(&self, _f: &File, _src: &mut IoSrc, _off: i64) -> Result<u64, Errno> {
+        Err(Errno::EISDIR)
+    }
+
+    fn readdir(&self, _f: &File) -> Result<Vec<DirEntry>, Errno> {
+        self.dir.readdir()
+    }
+}
