@@ -161,5 +161,8 @@ pub fn spawn_init(k: &Arc<Kernel>, spec: InitSpec) -> Result<std::thread::JoinHa
         keep_regs: false,
         exited: false,
     };
-    std::thread::Builder::new().name(format!("task-{tid}")).spawn(move || task.run()).map_err(|_| Errno::EAGAIN)
+    std::thread::Builder::new()
+        .name(format!("task-{tid}"))
+        .spawn(move || super::exit::run_guarded(task))
+        .map_err(|_| Errno::EAGAIN)
 }

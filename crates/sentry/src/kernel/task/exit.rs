@@ -2,6 +2,8 @@
 
 use super::Task;
 use crate::kernel::signal::ExitStatus;
+use crate::kernel::{Kernel, ThreadGroup};
+use std::sync::Arc;
 
 impl Task {
     /// exit(2): end this task; the group ends with `code` when its last task does.
@@ -30,16 +32,39 @@ impl Task {
         if self.clear_child_tid != 0 {
             let _ = self.mm.write_obj(self.clear_child_tid, &0u32);
         }
-        let last = {
-            let mut tasks = self.tg.tasks.lock();
-            tasks.retain(|t| t.tid != self.tid);
-            tasks.is_empty()
-        };
-        self.k.pids.lock().tasks.remove(&self.tid);
-        if last {
-            let status = self.tg.group_exit_status().unwrap_or(status);
-            *self.tg.exit_status.lock() = Some(status);
-            self.k.thread_group_exited(&self.tg, status);
+        release_task(&self.k, &self.tg, self.tid, status);
+    }
+}
+
+/// Remove task `tid` from its group and the PID table; if it was the
+/// group's last task, the group has exited with `status` (or the group's
+/// exit status if one was set).
+pub fn release_task(k: &Arc<Kernel>, tg: &Arc<ThreadGroup>, tid: i32, status: ExitStatus) {
+    let last = {
+        let mut tasks = tg.tasks.lock();
+        tasks.retain(|t| t.tid != tid);
+        tasks.is_empty()
+    };
+    k.pids.lock().tasks.remove(&tid);
+    if last {
+        let status = tg.group_exit_status().unwrap_or(status);
+        *tg.exit_status.lock() = Some(status);
+        k.thread_group_exited(tg, status);
+    }
+}
+
+/// Run a task on the current host thread. A bug in the Sentry that panics
+/// while serving it kills that task's process (as SIGKILL would), never the
+/// sandbox.
+pub fn run_guarded(task: Task) {
+    let (k, tg, tid) = (task.k.clone(), task.tg.clone(), task.tid);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || task.run()));
+    if r.is_err() {
+        tracing::error!("Sentry bug while serving task {tid}: its process is killed");
+        tg.start_group_exit(ExitStatus::Signaled { sig: abi::signal::SIGKILL, core: false });
+        let registered = tg.tasks.lock().iter().any(|t| t.tid == tid);
+        if registered {
+            release_task(&k, &tg, tid, ExitStatus::Signaled { sig: abi::signal::SIGKILL, core: false });
         }
     }
 }
