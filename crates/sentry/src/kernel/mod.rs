@@ -6,10 +6,14 @@ pub mod fs_context;
 pub mod kernel;
 pub mod limits;
 pub mod pids;
+pub mod send;
 pub mod signal;
+pub mod sigqueue;
+pub mod sigstate;
 pub mod task;
 pub mod thread_group;
 pub mod time;
+pub mod waiter;
 
 pub use kernel::{Config, Kernel};
 pub use task::Task;

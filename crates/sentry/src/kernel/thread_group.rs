@@ -2,10 +2,20 @@
 
 use super::limits::Limits;
 use super::signal::{ExitStatus, SigHand};
+use super::sigstate::SigState;
 use super::task::TaskShared;
+use super::waiter::WaitQueue;
 use crate::vfs::Path;
 use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Weak};
+
+/// A state change of a child that wait(2) can report besides its exit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitEvent {
+    Stopped(i32),
+    Continued,
+}
 
 pub struct ThreadGroup {
     pub tgid: i32,
@@ -19,6 +29,24 @@ pub struct ThreadGroup {
     pub group_exit: Mutex<Option<ExitStatus>>,
     /// Set when the last task has exited.
     pub exit_status: Mutex<Option<ExitStatus>>,
+    /// Signal state: pending signals, masks, group stop (Linux's siglock).
+    pub sig: Mutex<SigState>,
+    /// Child processes, including zombies not yet reaped.
+    pub children: Mutex<Vec<Arc<ThreadGroup>>>,
+    /// Parents blocked in wait(2) on this group's children wait here.
+    pub child_wq: WaitQueue,
+    /// Signal sent to the parent when this group exits (SIGCHLD normally; 0 = none).
+    pub exit_signal: AtomicI32,
+    pub pgid: AtomicI32,
+    pub sid: AtomicI32,
+    /// A stop or continue the parent has not collected with wait yet.
+    pub wait_event: Mutex<Option<WaitEvent>>,
+    /// PR_SET_CHILD_SUBREAPER.
+    pub subreaper: AtomicBool,
+    /// Reaped: its pid can be reused.
+    pub reaped: AtomicBool,
+    /// CPU time of reaped children, in clock ticks (user, system), for times/getrusage.
+    pub child_times: Mutex<(u64, u64)>,
 }
 
 impl std::fmt::Debug for ThreadGroup {
@@ -29,6 +57,10 @@ impl std::fmt::Debug for ThreadGroup {
 
 impl ThreadGroup {
     pub fn new(tgid: i32, sighand: Arc<SigHand>, limits: Limits, parent: Weak<ThreadGroup>) -> Arc<ThreadGroup> {
+        let (pgid, sid) = match parent.upgrade() {
+            Some(p) => (p.pgid.load(Ordering::Relaxed), p.sid.load(Ordering::Relaxed)),
+            None => (tgid, tgid),
+        };
         Arc::new(ThreadGroup {
             tgid,
             sighand: Mutex::new(sighand),
@@ -38,7 +70,33 @@ impl ThreadGroup {
             tasks: Mutex::new(Vec::new()),
             group_exit: Mutex::new(None),
             exit_status: Mutex::new(None),
+            sig: Mutex::new(SigState::default()),
+            children: Mutex::new(Vec::new()),
+            child_wq: WaitQueue::new(),
+            exit_signal: AtomicI32::new(abi::signal::SIGCHLD),
+            pgid: AtomicI32::new(pgid),
+            sid: AtomicI32::new(sid),
+            wait_event: Mutex::new(None),
+            subreaper: AtomicBool::new(false),
+            reaped: AtomicBool::new(false),
+            child_times: Mutex::new((0, 0)),
         })
+    }
+
+    pub fn parent(&self) -> Option<Arc<ThreadGroup>> {
+        self.parent.lock().upgrade()
+    }
+
+    pub fn pgid(&self) -> i32 {
+        self.pgid.load(Ordering::Relaxed)
+    }
+
+    pub fn sid(&self) -> i32 {
+        self.sid.load(Ordering::Relaxed)
+    }
+
+    pub fn is_zombie(&self) -> bool {
+        self.exit_status.lock().is_some()
     }
 
     pub fn sighand(&self) -> Arc<SigHand> {

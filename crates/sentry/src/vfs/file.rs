@@ -57,6 +57,18 @@ pub trait FileOps: Send + Sync {
         Err(Errno::EINVAL)
     }
 
+    /// Readiness for poll, select and epoll (`POLLIN`, `POLLOUT`... bits).
+    /// The default suits regular files: always readable and writable.
+    fn poll(&self, _f: &File) -> u32 {
+        (libc::POLLIN | libc::POLLOUT | libc::POLLRDNORM | libc::POLLWRNORM) as u32
+    }
+
+    /// Where waiters for readiness changes register (notified with the
+    /// poll bits that became true). None: readiness never changes.
+    fn wait_queue(&self) -> Option<&crate::kernel::waiter::WaitQueue> {
+        None
+    }
+
     /// Bytes available to read now (FIONREAD), where meaningful.
     fn readable_bytes(&self, _f: &File) -> Option<u64> {
         None

@@ -153,13 +153,15 @@ pub fn spawn_init(k: &Arc<Kernel>, spec: InitSpec) -> Result<std::thread::JoinHa
         regs,
         fp: FpState::initial(),
         ctx: k.platform.new_context(),
-        sigmask: Default::default(),
         altstack: abi::signal::StackT { flags: abi::signal::SS_DISABLE, ..Default::default() },
         clear_child_tid: 0,
         robust_list: (0, 0),
         last_fault: None,
         keep_regs: false,
         exited: false,
+        restart: None,
+        restart_block: None,
+        vfork_done: None,
     };
     std::thread::Builder::new()
         .name(format!("task-{tid}"))

@@ -8,6 +8,8 @@ pub mod exec;
 pub mod exit;
 pub mod paths;
 pub mod run;
+pub mod sigframe;
+pub mod signals;
 pub mod sleep;
 pub mod syscall;
 
@@ -18,6 +20,7 @@ use super::Kernel;
 use crate::mm::Mm;
 use crate::vfs::FdTable;
 use abi::signal::{SigSet, StackT};
+use abi::Errno;
 use abi::Regs;
 use parking_lot::{Condvar, Mutex};
 use platform::{Context, FpState, Interrupter};
@@ -30,9 +33,11 @@ pub struct TaskShared {
     /// Set when the task must stop running application code and exit.
     killed: AtomicBool,
     interrupter: Mutex<Option<Arc<dyn Interrupter>>>,
-    /// Sleeping tasks wait here; `wake` notifies.
+    /// Set by `notify`; a blocked task waits for it on `sleep_cv`.
     sleep_lock: Mutex<bool>,
     sleep_cv: Condvar,
+    /// A signal may be deliverable: look before running application code.
+    pub sig_hint: AtomicBool,
     pub comm: Mutex<Vec<u8>>,
 }
 
@@ -50,6 +55,7 @@ impl TaskShared {
             interrupter: Mutex::new(None),
             sleep_lock: Mutex::new(false),
             sleep_cv: Condvar::new(),
+            sig_hint: AtomicBool::new(false),
             comm: Mutex::new(comm),
         })
     }
@@ -64,11 +70,18 @@ impl TaskShared {
         self.killed.load(Ordering::SeqCst)
     }
 
-    /// Interrupt whatever the task is doing: running application code or sleeping.
+    /// Interrupt whatever the task is doing: running application code or
+    /// blocking (a signal arrived, or it must exit).
     pub fn wake(&self) {
+        self.sig_hint.store(true, Ordering::SeqCst);
         if let Some(i) = self.interrupter.lock().as_ref() {
             i.interrupt();
         }
+        self.notify();
+    }
+
+    /// Wake the task if it is blocked (what it waited for may have happened).
+    pub fn notify(&self) {
         let mut w = self.sleep_lock.lock();
         *w = true;
         self.sleep_cv.notify_all();
@@ -87,7 +100,6 @@ pub struct Task {
     pub regs: Regs,
     pub fp: FpState,
     pub ctx: Box<dyn Context>,
-    pub sigmask: SigSet,
     pub altstack: StackT,
     pub clear_child_tid: u64,
     pub robust_list: (u64, u64),
@@ -99,6 +111,34 @@ pub struct Task {
     pub keep_regs: bool,
     /// Set when the task has exited and its loop must end.
     pub exited: bool,
+    /// The syscall just handled asked to be restarted after signal handling.
+    pub restart: Option<abi::Errno>,
+    /// What restart_syscall(2) resumes (nanosleep and friends).
+    pub restart_block: Option<RestartBlock>,
+    /// A vfork child: the parent waits on this until the child execs or exits.
+    pub vfork_done: Option<Arc<VforkDone>>,
+}
+
+/// State restart_syscall(2) needs to resume an interrupted call.
+#[derive(Clone, Debug)]
+pub enum RestartBlock {
+    /// clock_nanosleep/nanosleep to an absolute host-monotonic deadline;
+    /// `rem` is where the remaining time is written if interrupted again.
+    Sleep { clock: i32, deadline: abi::Timespec, rem: u64 },
+}
+
+/// Completion a vfork parent waits on.
+#[derive(Default)]
+pub struct VforkDone {
+    pub done: Mutex<bool>,
+    pub cv: Condvar,
+}
+
+impl VforkDone {
+    pub fn complete(&self) {
+        *self.done.lock() = true;
+        self.cv.notify_all();
+    }
 }
 
 impl Task {
@@ -118,5 +158,47 @@ impl Task {
     pub fn set_comm(&self, name: &[u8]) {
         let n = name.len().min(15);
         *self.shared.comm.lock() = name[..n].to_vec();
+    }
+
+    /// The signal mask.
+    pub fn sigmask(&self) -> SigSet {
+        self.tg.sig.lock().task(self.tid).mask
+    }
+
+    /// Replace the signal mask (SIGKILL and SIGSTOP are never blocked).
+    pub fn set_sigmask(&self, m: SigSet) {
+        self.tg.sig.lock().task_mut(self.tid).mask = m.blockable();
+        // Unblocking may make a pending signal deliverable.
+        self.shared.sig_hint.store(true, Ordering::SeqCst);
+    }
+
+    /// Block until notified, `deadline` (host monotonic `Instant`), a
+    /// deliverable signal (EINTR; callers turn it into ERESTARTSYS or
+    /// similar when the call may restart) or an exit request (EINTR).
+    /// Callers register in a wait queue and re-check their condition first.
+    pub fn block(&mut self, deadline: Option<std::time::Instant>) -> Result<(), Errno> {
+        let shared = self.shared.clone();
+        let mut woken = shared.sleep_lock.lock();
+        loop {
+            if shared.is_killed() {
+                return Err(Errno::EINTR);
+            }
+            if shared.sig_hint.load(Ordering::SeqCst) && self.tg.sig.lock().deliverable(self.tid) {
+                return Err(Errno::EINTR);
+            }
+            if *woken {
+                *woken = false;
+                return Ok(());
+            }
+            match deadline {
+                Some(d) => {
+                    if std::time::Instant::now() >= d {
+                        return Err(Errno::ETIMEDOUT);
+                    }
+                    shared.sleep_cv.wait_until(&mut woken, d);
+                }
+                None => shared.sleep_cv.wait(&mut woken),
+            }
+        }
     }
 }

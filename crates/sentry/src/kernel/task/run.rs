@@ -1,7 +1,7 @@
 //! The task loop: run application code, handle what stopped it, repeat.
 
 use super::Task;
-use crate::kernel::signal::{default_action, DefaultAction, ExitStatus};
+use crate::kernel::signal::ExitStatus;
 use crate::mm::fault::FaultOutcome;
 use abi::signal::{SigInfo, SIGBUS, SIGKILL, SIGSEGV};
 use platform::Exit;
@@ -11,6 +11,9 @@ impl Task {
     pub fn run(mut self) {
         *self.shared_interrupter() = Some(self.ctx.interrupter());
         while !self.exited {
+            if self.shared.sig_hint.load(std::sync::atomic::Ordering::SeqCst) || self.restart.is_some() {
+                self.handle_signals();
+            }
             if self.killed() {
                 self.exit_killed();
                 break;
@@ -58,16 +61,6 @@ impl Task {
         let mut si = SigInfo { signo: sig, code, ..Default::default() };
         si.set_addr(addr);
         self.force_signal(si);
-    }
-
-    /// A synchronous signal caused by the application's own instruction.
-    /// Until signal delivery exists, any such signal takes its default action.
-    pub fn force_signal(&mut self, si: SigInfo) {
-        match default_action(si.signo) {
-            DefaultAction::Core => self.exit_group_signal(si.signo, true),
-            DefaultAction::Terminate => self.exit_group_signal(si.signo, false),
-            _ => {}
-        }
     }
 
     /// End the whole thread group because of signal `sig`.

@@ -22,14 +22,18 @@ impl Task {
                 }
             },
         };
-        // Restarts arrive with signal delivery; until then an interrupted call fails with EINTR.
-        let res = match res {
-            Err(e) if e.0 >= 512 => Err(Errno::EINTR),
-            r => r,
-        };
         if k.config.strace {
             crate::strace::print(self, nr, &args, &res);
         }
+        // Restart codes never reach the application: signal delivery decides
+        // between restarting the call and EINTR.
+        let res = match res {
+            Err(e) if (512..=516).contains(&e.0) => {
+                self.restart = Some(e);
+                Err(Errno::EINTR)
+            }
+            r => r,
+        };
         if !self.keep_regs {
             self.regs.rax = match res {
                 Ok(v) => v,
