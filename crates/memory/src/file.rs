@@ -176,6 +176,27 @@ impl MemoryFile {
         Ok(())
     }
 
+    /// Atomically replace the u32 at `off` (4-aligned) with `f(old)`;
+    /// returns the old value. Atomic with respect to application threads
+    /// touching the same memory, which shares the frame.
+    pub fn update_u32(&self, off: u64, f: impl Fn(u32) -> u32) -> Result<u32, Errno> {
+        if off % 4 != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let p = self.check(off, 4)?;
+        // SAFETY: `p` is 4-aligned and inside the mapping; AtomicU32 has the
+        // layout of u32, and all accesses from the Sentry to this word go
+        // through atomics here.
+        let a = unsafe { &*(p as *const std::sync::atomic::AtomicU32) };
+        let mut old = a.load(std::sync::atomic::Ordering::SeqCst);
+        loop {
+            match a.compare_exchange(old, f(old), std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst) {
+                Ok(v) => return Ok(v),
+                Err(v) => old = v,
+            }
+        }
+    }
+
     /// Zero `len` bytes at `off`. Whole pages are released rather than written.
     pub fn zero(&self, off: u64, len: u64) -> Result<(), Errno> {
         let p = self.check(off, len as usize)?;

@@ -108,6 +108,9 @@ pub trait AddressSpace: Send + Sync {
     fn map(&self, maps: &[Mapping]) -> Result<()>;
     /// Remove mirrored ranges (absent ranges are fine).
     fn unmap(&self, ranges: &[(u64, u64)]) -> Result<()>;
+    /// Change the protection of mirrored ranges `(addr, len, prot)`; every
+    /// page of each range must be mirrored.
+    fn protect(&self, ranges: &[(u64, u64, Prot)]) -> Result<()>;
     /// Prepare an execution slot for one more task thread that will share
     /// this address space (clone with CLONE_VM). Called on the thread of a
     /// task already running in it.

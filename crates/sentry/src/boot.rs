@@ -29,9 +29,18 @@ pub struct BootSpec {
     pub strace: bool,
 }
 
-fn mount_tmpfs(ns: &MountNamespace, mf: &Arc<MemoryFile>, at: &[u8], root_inode: Option<Arc<dyn crate::vfs::Inode>>, mode: u32) -> Result<(), String> {
+fn mount_tmpfs(
+    ns: &MountNamespace,
+    mf: &Arc<MemoryFile>,
+    at: &[u8],
+    root_inode: Option<Arc<dyn crate::vfs::Inode>>,
+    mode: u32,
+) -> Result<(), String> {
     let creds = Creds::new(0, 0);
-    let root = Path { mount: ns.root.clone(), dentry: ns.root.root.clone() };
+    let root = Path {
+        mount: ns.root.clone(),
+        dentry: ns.root.root.clone(),
+    };
     let mut w = Walk::new(ns, &root, &creds);
     let p = match w.walk(&root, at, true) {
         Ok(p) => p,
@@ -49,7 +58,9 @@ fn mount_tmpfs(ns: &MountNamespace, mf: &Arc<MemoryFile>, at: &[u8], root_inode:
 
 /// A file for a host fd donated to the sandbox (stdin, stdout, stderr).
 fn donated(fd: OwnedFd) -> Arc<File> {
-    let flags = rustix::fs::fcntl_getfl(fd.as_fd()).map(|f| f.bits()).unwrap_or(libc::O_RDWR as u32);
+    let flags = rustix::fs::fcntl_getfl(fd.as_fd())
+        .map(|f| f.bits())
+        .unwrap_or(libc::O_RDWR as u32);
     File::new(Box::new(HostFile::new(fd)), None, None, flags)
 }
 
@@ -62,9 +73,14 @@ fn find_program(ns: &MountNamespace, cwd: &[u8], name: &[u8], envp: &[Vec<u8>]) 
     let path = envp
         .iter()
         .find_map(|e| e.strip_prefix(b"PATH=").map(|p| p.to_vec()))
-        .unwrap_or_else(|| b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_vec());
+        .unwrap_or_else(|| {
+            b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_vec()
+        });
     let creds = Creds::new(0, 0);
-    let root = Path { mount: ns.root.clone(), dentry: ns.root.root.clone() };
+    let root = Path {
+        mount: ns.root.clone(),
+        dentry: ns.root.root.clone(),
+    };
     let mut w = Walk::new(ns, &root, &creds);
     let start = w.walk(&root, cwd, true).unwrap_or_else(|_| root.clone());
     for dir in path.split(|&b| b == b':') {
@@ -73,7 +89,9 @@ fn find_program(ns: &MountNamespace, cwd: &[u8], name: &[u8], envp: &[Vec<u8>]) 
         cand.push(b'/');
         cand.extend_from_slice(name);
         if let Ok(p) = w.walk(&start, &cand, true) {
-            if p.dentry.inode.attr().is_ok_and(|a| a.file_type() == crate::vfs::FileType::Regular && a.mode & 0o111 != 0) {
+            if p.dentry.inode.attr().is_ok_and(|a| {
+                a.file_type() == crate::vfs::FileType::Regular && a.mode & 0o111 != 0
+            }) {
                 return cand;
             }
         }
@@ -84,10 +102,13 @@ fn find_program(ns: &MountNamespace, cwd: &[u8], name: &[u8], envp: &[Vec<u8>]) 
 /// Boot a sandbox and start its first process.
 pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
     let mf = Arc::new(MemoryFile::new(MEMORY_FILE_SIZE).map_err(|e| format!("memory file: {e}"))?);
-    let platform = Arc::new(PtracePlatform::new(mf.fd()).map_err(|e| format!("ptrace platform: {e}"))?);
+    let platform =
+        Arc::new(PtracePlatform::new(mf.fd()).map_err(|e| format!("ptrace platform: {e}"))?);
 
-    let server = DirectServer::new(&spec.root_dir).map_err(|e| format!("root {}: {e}", spec.root_dir.display()))?;
-    let lower = LowerInode::new_root(server, mf.clone()).map_err(|e| format!("root {}: {e}", spec.root_dir.display()))?;
+    let server = DirectServer::new(&spec.root_dir)
+        .map_err(|e| format!("root {}: {e}", spec.root_dir.display()))?;
+    let lower = LowerInode::new_root(server, mf.clone())
+        .map_err(|e| format!("root {}: {e}", spec.root_dir.display()))?;
     let upper = Tmpfs::new(mf.clone(), 0o755, Owner::default()).root();
     let root = overlay::new_overlay(upper, lower);
     let ns = MountNamespace::new(root, "overlay", "none");
@@ -106,7 +127,10 @@ pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
     argv[0] = first.clone();
     let prog = find_program(&ns, &spec.cwd, &first, &spec.envp);
 
-    let config = Config { strace: spec.strace, hostname: String::new() };
+    let config = Config {
+        strace: spec.strace,
+        hostname: String::new(),
+    };
     let k = Kernel::new(config, platform, mf, Arc::new(ns));
 
     let mut files = Vec::new();
@@ -121,8 +145,21 @@ pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
             Err(e) => return Err(format!("stdio fd {fd}: {e}")),
         }
     }
-    let init = InitSpec { argv, envp: spec.envp, cwd: spec.cwd, creds: Creds::new(spec.uid, spec.gid), files, prog };
-    spawn_init(&k, init).map_err(|e| format!("cannot run {}: {}", String::from_utf8_lossy(&first), describe(e)))?;
+    let init = InitSpec {
+        argv,
+        envp: spec.envp,
+        cwd: spec.cwd,
+        creds: Creds::new(spec.uid, spec.gid),
+        files,
+        prog,
+    };
+    spawn_init(&k, init).map_err(|e| {
+        format!(
+            "cannot run {}: {}",
+            String::from_utf8_lossy(&first),
+            describe(e)
+        )
+    })?;
     Ok(k)
 }
 

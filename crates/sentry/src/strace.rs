@@ -67,7 +67,11 @@ fn arg(t: &Task, kind: Arg, args: &SyscallArgs, i: usize, res: &Result<u64, Errn
         },
         Arg::Signal => {
             let s = args.i32(i);
-            abi::signal::SIGNAL_NAMES.get(s as usize).filter(|n| !n.is_empty()).map(|n| n.to_string()).unwrap_or_else(|| s.to_string())
+            abi::signal::SIGNAL_NAMES
+                .get(s as usize)
+                .filter(|n| !n.is_empty())
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| s.to_string())
         }
     }
 }
@@ -75,14 +79,28 @@ fn arg(t: &Task, kind: Arg, args: &SyscallArgs, i: usize, res: &Result<u64, Errn
 /// Print the line for a finished syscall.
 pub fn print(t: &Task, nr: u64, args: &SyscallArgs, res: &Result<u64, Errno>) {
     let entry = t.k.syscalls.get(nr);
-    let name = entry.map(|e| e.name).filter(|n| !n.is_empty()).map(String::from).unwrap_or_else(|| format!("syscall_{nr}"));
+    let name = entry
+        .map(|e| e.name)
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+        .unwrap_or_else(|| format!("syscall_{nr}"));
     let kinds: &[Arg] = entry.map(|e| e.args).unwrap_or(&[]);
-    let shown: Vec<String> = kinds.iter().enumerate().map(|(i, &k)| arg(t, k, args, i, res)).collect();
+    let shown: Vec<String> = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| arg(t, k, args, i, res))
+        .collect();
     let ret = match res {
         Ok(v) if *v > 0xffff_ffff => format!("{v:#x}"),
         Ok(v) => format!("{}", *v as i64),
         Err(e) => format!("-1 {}", e.name()),
     };
-    let line = format!("[pid {:>5}] {}({}) = {}\n", t.tid, name, shown.join(", "), ret);
+    let line = format!(
+        "[pid {:>5}] {}({}) = {}\n",
+        t.tid,
+        name,
+        shown.join(", "),
+        ret
+    );
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }

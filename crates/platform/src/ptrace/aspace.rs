@@ -67,6 +67,15 @@ impl AddressSpace for PtraceAddressSpace {
         })
     }
 
+    fn protect(&self, ranges: &[(u64, u64, crate::Prot)]) -> Result<()> {
+        slots::with_thread(self, |t| {
+            for &(addr, len, prot) in ranges {
+                t.syscall(&self.page, libc::SYS_mprotect, [addr, len, prot.0 as u64, 0, 0, 0])?;
+            }
+            Ok(())
+        })
+    }
+
     fn prepare_thread(&self) -> Result<()> {
         let flags = libc::CLONE_VM
             | libc::CLONE_FS

@@ -31,7 +31,10 @@ fn read_random(dst: &mut IoDst) -> Result<u64, Errno> {
     let mut done = 0u64;
     while dst.remaining() > 0 {
         let want = (dst.remaining() as usize).min(buf.len());
-        let got = match rustix::rand::getrandom(&mut buf[..want], rustix::rand::GetRandomFlags::empty()) {
+        let got = match rustix::rand::getrandom(
+            &mut buf[..want],
+            rustix::rand::GetRandomFlags::empty(),
+        ) {
             Ok(n) => n,
             Err(_) if done > 0 => break,
             Err(e) => return Err(Errno(e.raw_os_error())),
@@ -129,10 +132,23 @@ fn ensure(dir: &Arc<dyn Inode>, name: &[u8], node: NewNode) -> Result<Arc<dyn In
 pub fn make_dev_dir(tmpfs: &Arc<Tmpfs>) -> Result<Arc<dyn Inode>, Errno> {
     let dev = ensure(&tmpfs.root(), b"dev", NewNode::Dir { mode: 0o755 })?;
     for (name, ma, mi) in DEVICES {
-        ensure(&dev, name, NewNode::Node { mode: S_IFCHR | 0o666, rdev: makedev(ma, mi) })?;
+        ensure(
+            &dev,
+            name,
+            NewNode::Node {
+                mode: S_IFCHR | 0o666,
+                rdev: makedev(ma, mi),
+            },
+        )?;
     }
     for (name, target) in SYMLINKS {
-        ensure(&dev, name, NewNode::Symlink { target: target.to_vec() })?;
+        ensure(
+            &dev,
+            name,
+            NewNode::Symlink {
+                target: target.to_vec(),
+            },
+        )?;
     }
     ensure(&dev, b"pts", NewNode::Dir { mode: 0o755 })?;
     ensure(&dev, b"shm", NewNode::Dir { mode: 0o1777 })?;
@@ -159,7 +175,10 @@ mod tests {
         assert!(null.ops.seekable());
 
         let zero = open(makedev(1, 5));
-        assert_eq!(zero.ops.read(&zero, &mut IoDst::buf(&mut buf), 12345), Ok(100));
+        assert_eq!(
+            zero.ops.read(&zero, &mut IoDst::buf(&mut buf), 12345),
+            Ok(100)
+        );
         assert_eq!(buf, [0u8; 100]);
         assert_eq!(zero.ops.write(&zero, &mut IoSrc::buf(&[1; 10]), 0), Ok(10));
         assert!(zero.ops.mappable().is_none());
@@ -168,7 +187,10 @@ mod tests {
         buf = [7u8; 100];
         assert_eq!(full.ops.read(&full, &mut IoDst::buf(&mut buf), 0), Ok(100));
         assert_eq!(buf, [0u8; 100]);
-        assert_eq!(full.ops.write(&full, &mut IoSrc::buf(&[1]), 0), Err(Errno::ENOSPC));
+        assert_eq!(
+            full.ops.write(&full, &mut IoSrc::buf(&[1]), 0),
+            Err(Errno::ENOSPC)
+        );
     }
 
     #[test]
@@ -210,8 +232,14 @@ mod tests {
         let tty = dev.lookup(b"tty").unwrap();
         assert_eq!(tty.open(&tty, 0).err(), Some(Errno::ENXIO));
 
-        assert_eq!(dev.lookup(b"stdout").unwrap().readlink().unwrap(), b"/proc/self/fd/1");
-        assert_eq!(dev.lookup(b"fd").unwrap().readlink().unwrap(), b"/proc/self/fd");
+        assert_eq!(
+            dev.lookup(b"stdout").unwrap().readlink().unwrap(),
+            b"/proc/self/fd/1"
+        );
+        assert_eq!(
+            dev.lookup(b"fd").unwrap().readlink().unwrap(),
+            b"/proc/self/fd"
+        );
         let shm = dev.lookup(b"shm").unwrap().attr().unwrap();
         assert_eq!(shm.mode & !S_IFMT, 0o1777);
         assert_eq!(shm.file_type(), FileType::Directory);

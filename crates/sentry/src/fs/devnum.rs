@@ -35,7 +35,14 @@ mod tests {
 
     #[test]
     fn encoding_round_trips() {
-        for (ma, mi) in [(1, 3), (5, 0), (136, 2), (0, 300), (4095, 1 << 19), (1 << 12, 255)] {
+        for (ma, mi) in [
+            (1, 3),
+            (5, 0),
+            (136, 2),
+            (0, 300),
+            (4095, 1 << 19),
+            (1 << 12, 255),
+        ] {
             let d = makedev(ma, mi);
             assert_eq!((major(d), minor(d)), (ma, mi));
         }

@@ -9,7 +9,9 @@ use crate::mm::{IoDst, IoSrc, Mm};
 use crate::vfs::file::{File, FileOps};
 use crate::vfs::inode::{Attr, S_IFMT, S_IFREG};
 use abi::{Errno, Timespec};
-use rustix::termios::{ControlModes, InputModes, LocalModes, OptionalActions, OutputModes, SpecialCodeIndex, Termios};
+use rustix::termios::{
+    ControlModes, InputModes, LocalModes, OptionalActions, OutputModes, SpecialCodeIndex, Termios,
+};
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::OnceLock;
 
@@ -97,13 +99,21 @@ impl HostFile {
     /// first). The host description, offset included, stays shared with
     /// whoever else holds it.
     pub fn new(fd: OwnedFd) -> HostFile {
-        let regular = rustix::fs::fstat(&fd).map(|st| st.st_mode & S_IFMT == S_IFREG).unwrap_or(false);
+        let regular = rustix::fs::fstat(&fd)
+            .map(|st| st.st_mode & S_IFMT == S_IFREG)
+            .unwrap_or(false);
         let initial_offset = if regular {
-            rustix::fs::seek(&fd, rustix::fs::SeekFrom::Current(0)).map(|o| o as i64).unwrap_or(0)
+            rustix::fs::seek(&fd, rustix::fs::SeekFrom::Current(0))
+                .map(|o| o as i64)
+                .unwrap_or(0)
         } else {
             0
         };
-        HostFile { fd, regular, initial_offset }
+        HostFile {
+            fd,
+            regular,
+            initial_offset,
+        }
     }
 
     /// Where a regular file's position should start (the host offset when
@@ -157,7 +167,9 @@ impl FileOps for HostFile {
             libc::SEEK_HOLE => SeekFrom::Hole(u64::try_from(off).map_err(|_| Errno::ENXIO)?),
             _ => return Err(Errno::EINVAL),
         };
-        rustix::fs::seek(&self.fd, from).map(|o| o as i64).map_err(host_errno)
+        rustix::fs::seek(&self.fd, from)
+            .map(|o| o as i64)
+            .map_err(host_errno)
     }
 
     fn ioctl(&self, _f: &File, mm: &Mm, cmd: u32, arg: u64) -> Result<u64, Errno> {
@@ -180,8 +192,12 @@ impl FileOps for HostFile {
             }
             TIOCGWINSZ => {
                 let w = rustix::termios::tcgetwinsize(fd).map_err(host_errno)?;
-                let k =
-                    abi::Winsize { ws_row: w.ws_row, ws_col: w.ws_col, ws_xpixel: w.ws_xpixel, ws_ypixel: w.ws_ypixel };
+                let k = abi::Winsize {
+                    ws_row: w.ws_row,
+                    ws_col: w.ws_col,
+                    ws_xpixel: w.ws_xpixel,
+                    ws_ypixel: w.ws_ypixel,
+                };
                 mm.write_obj(arg, &k)?;
             }
             TIOCSWINSZ => {
@@ -216,7 +232,10 @@ impl FileOps for HostFile {
 
     fn attr(&self) -> Result<Attr, Errno> {
         let st = rustix::fs::fstat(&self.fd).map_err(host_errno)?;
-        let ts = |s: i64, ns: i64| Timespec { tv_sec: s, tv_nsec: ns };
+        let ts = |s: i64, ns: i64| Timespec {
+            tv_sec: s,
+            tv_nsec: ns,
+        };
         Ok(Attr {
             dev: host_dev(),
             ino: st.st_ino as u64,
@@ -267,7 +286,12 @@ mod tests {
     fn regular_file_is_positional() {
         let dir = std::env::temp_dir().join(format!("rvisor-host-test-{}", std::process::id()));
         std::fs::write(&dir, b"0123456789").unwrap();
-        let fd: OwnedFd = std::fs::OpenOptions::new().read(true).write(true).open(&dir).unwrap().into();
+        let fd: OwnedFd = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&dir)
+            .unwrap()
+            .into();
         std::fs::remove_file(&dir).unwrap();
         rustix::fs::seek(&fd, rustix::fs::SeekFrom::Start(4)).unwrap();
         let h = HostFile::new(fd);
@@ -290,8 +314,11 @@ mod tests {
     fn termios_conversion_round_trips() {
         // A pty gives a real terminal to test against.
         use std::os::unix::fs::OpenOptionsExt;
-        let Ok(master) =
-            std::fs::OpenOptions::new().read(true).write(true).custom_flags(libc::O_NOCTTY).open("/dev/ptmx")
+        let Ok(master) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open("/dev/ptmx")
         else {
             return;
         };

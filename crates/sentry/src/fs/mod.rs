@@ -3,7 +3,7 @@
 pub mod dev;
 pub mod devnum;
 pub mod host;
-pub mod tmpfs;
 pub mod lower;
 pub mod overlay;
 pub mod pagecache;
+pub mod tmpfs;

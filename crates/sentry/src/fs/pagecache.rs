@@ -53,8 +53,21 @@ fn page_up(x: u64) -> u64 {
 
 impl PageCache {
     /// A cache of the `size` bytes readable from `fd`; `id` is (dev, ino, path).
-    pub fn new(mf: Arc<MemoryFile>, fd: Arc<OwnedFd>, size: u64, id: (u64, u64, String)) -> PageCache {
-        PageCache { mf, fd, id, st: Mutex::new(State { size, chunks: HashMap::new() }) }
+    pub fn new(
+        mf: Arc<MemoryFile>,
+        fd: Arc<OwnedFd>,
+        size: u64,
+        id: (u64, u64, String),
+    ) -> PageCache {
+        PageCache {
+            mf,
+            fd,
+            id,
+            st: Mutex::new(State {
+                size,
+                chunks: HashMap::new(),
+            }),
+        }
     }
 
     /// The file changed size (revalidation found it, or a write through the
@@ -64,7 +77,12 @@ impl PageCache {
         let mut st = self.st.lock();
         let keep_below = st.size.min(size) / CHUNK_SIZE;
         st.size = size;
-        let gone: Vec<u64> = st.chunks.keys().copied().filter(|&i| i >= keep_below).collect();
+        let gone: Vec<u64> = st
+            .chunks
+            .keys()
+            .copied()
+            .filter(|&i| i >= keep_below)
+            .collect();
         let freed: Vec<Chunk> = gone.iter().filter_map(|i| st.chunks.remove(i)).collect();
         drop(st);
         for c in freed {
@@ -94,7 +112,11 @@ impl PageCache {
         let want = len.min(size - start);
         let mut got = 0u64;
         while got < want {
-            let r = self.mf.read_from_fd(self.fd.as_raw_fd(), Some((start + got) as i64), &[(frame + got, want - got)]);
+            let r = self.mf.read_from_fd(
+                self.fd.as_raw_fd(),
+                Some((start + got) as i64),
+                &[(frame + got, want - got)],
+            );
             match r {
                 Ok(0) => break, // the host file shrank: the rest reads as zeros
                 Ok(n) => got += n as u64,
@@ -122,7 +144,9 @@ impl Mappable for PageCache {
             let (first, last) = (off / CHUNK_SIZE, (end - 1) / CHUNK_SIZE);
             let missing: Vec<u64> = {
                 let st = self.st.lock();
-                (first..=last).filter(|i| !st.chunks.contains_key(i)).collect()
+                (first..=last)
+                    .filter(|i| !st.chunks.contains_key(i))
+                    .collect()
             };
             for idx in missing {
                 let c = self.fill(idx, size)?;
@@ -184,11 +208,25 @@ mod tests {
     use super::*;
     use crate::fs::lower::tests::{big_byte, memory_file, sample_tree, BIG_LEN};
 
-    fn cache_of_big() -> (crate::fs::lower::tests::TempDir, Arc<MemoryFile>, Arc<PageCache>) {
+    fn cache_of_big() -> (
+        crate::fs::lower::tests::TempDir,
+        Arc<MemoryFile>,
+        Arc<PageCache>,
+    ) {
         let t = sample_tree();
         let mf = memory_file();
-        let fd = rustix::fs::open(t.0.join("big").as_path(), rustix::fs::OFlags::RDONLY, rustix::fs::Mode::empty()).unwrap();
-        let pc = Arc::new(PageCache::new(mf.clone(), Arc::new(fd), BIG_LEN, (1, 2, "/big".into())));
+        let fd = rustix::fs::open(
+            t.0.join("big").as_path(),
+            rustix::fs::OFlags::RDONLY,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap();
+        let pc = Arc::new(PageCache::new(
+            mf.clone(),
+            Arc::new(fd),
+            BIG_LEN,
+            (1, 2, "/big".into()),
+        ));
         (t, mf, pc)
     }
 
@@ -211,7 +249,11 @@ mod tests {
             mf.read(f, &mut buf).unwrap();
             for (i, &b) in buf.iter().enumerate() {
                 let off = at + i as u64;
-                assert_eq!(b, if off < BIG_LEN { big_byte(off) } else { 0 }, "offset {off}");
+                assert_eq!(
+                    b,
+                    if off < BIG_LEN { big_byte(off) } else { 0 },
+                    "offset {off}"
+                );
             }
             at += l;
         }
@@ -225,8 +267,14 @@ mod tests {
         let r = pc.get_frames(last, 4 * PAGE_SIZE, false).unwrap();
         assert_eq!(r.iter().map(|r| r.1).sum::<u64>(), PAGE_SIZE);
         release(&mf, &r);
-        assert!(pc.get_frames(last + PAGE_SIZE, PAGE_SIZE, false).unwrap().is_empty());
-        assert!(pc.get_frames(!(PAGE_SIZE - 1), PAGE_SIZE, false).unwrap().is_empty());
+        assert!(pc
+            .get_frames(last + PAGE_SIZE, PAGE_SIZE, false)
+            .unwrap()
+            .is_empty());
+        assert!(pc
+            .get_frames(!(PAGE_SIZE - 1), PAGE_SIZE, false)
+            .unwrap()
+            .is_empty());
         assert_eq!(pc.size(), BIG_LEN);
         assert_eq!(pc.describe(), (1, 2, "/big".to_string()));
     }
@@ -246,7 +294,12 @@ mod tests {
         assert_eq!(pc.cached_bytes(), 0);
         assert_eq!(mf.refcount(keep[0].0), 1);
         release(&mf, &keep);
-        let _ = pc.get_frames(0, 3 * CHUNK_SIZE, false).unwrap().iter().map(|&(f, l)| mf.decref(f, l)).count();
+        let _ = pc
+            .get_frames(0, 3 * CHUNK_SIZE, false)
+            .unwrap()
+            .iter()
+            .map(|&(f, l)| mf.decref(f, l))
+            .count();
         assert!(mf.allocated_bytes() > 0);
         drop(pc);
         assert_eq!(mf.allocated_bytes(), 0);

@@ -18,7 +18,13 @@ pub struct FsContext {
 
 impl FsContext {
     pub fn new(root: Path, cwd: Path) -> FsContext {
-        FsContext { st: Mutex::new(FsState { root, cwd, umask: 0o022 }) }
+        FsContext {
+            st: Mutex::new(FsState {
+                root,
+                cwd,
+                umask: 0o022,
+            }),
+        }
     }
 
     pub fn snapshot(&self) -> FsState {
@@ -26,6 +32,8 @@ impl FsContext {
     }
 
     pub fn fork(&self) -> FsContext {
-        FsContext { st: Mutex::new(self.st.lock().clone()) }
+        FsContext {
+            st: Mutex::new(self.st.lock().clone()),
+        }
     }
 }

@@ -46,8 +46,17 @@ impl std::fmt::Debug for Kernel {
 pub const INIT_PID: i32 = 1;
 
 impl Kernel {
-    pub fn new(config: Config, platform: Arc<dyn Platform>, mf: Arc<MemoryFile>, mounts: Arc<MountNamespace>) -> Arc<Kernel> {
-        let hostname = if config.hostname.is_empty() { b"localhost".to_vec() } else { config.hostname.as_bytes().to_vec() };
+    pub fn new(
+        config: Config,
+        platform: Arc<dyn Platform>,
+        mf: Arc<MemoryFile>,
+        mounts: Arc<MountNamespace>,
+    ) -> Arc<Kernel> {
+        let hostname = if config.hostname.is_empty() {
+            b"localhost".to_vec()
+        } else {
+            config.hostname.as_bytes().to_vec()
+        };
         Arc::new(Kernel {
             platform,
             mf,
@@ -67,20 +76,66 @@ impl Kernel {
     /// Log an unimplemented syscall once per number.
     pub fn log_unimplemented(&self, nr: u64, comm: &str) {
         if self.logged_unimplemented.lock().insert(nr) {
-            let name = usize::try_from(nr).ok().and_then(|n| abi::sysno::NAMES.get(n)).copied().unwrap_or("");
+            let name = usize::try_from(nr)
+                .ok()
+                .and_then(|n| abi::sysno::NAMES.get(n))
+                .copied()
+                .unwrap_or("");
             let name = if name.is_empty() { "unknown" } else { name };
             tracing::warn!("unimplemented syscall {nr} ({name}) called by {comm}: ENOSYS");
         }
     }
 
-    /// Called when the last task of `tg` has exited.
+    /// The process that adopts the orphans of `tg`: the nearest living
+    /// subreaper among its ancestors, else init.
+    fn reaper_for(&self, tg: &Arc<ThreadGroup>) -> Option<Arc<ThreadGroup>> {
+        let mut cur = tg.parent();
+        while let Some(p) = cur {
+            if p.subreaper.load(std::sync::atomic::Ordering::Relaxed) && !p.is_zombie() && p.group_exit_status().is_none() {
+                return Some(p);
+            }
+            cur = p.parent();
+        }
+        self.pids.lock().groups.get(&INIT_PID).cloned().filter(|i| !Arc::ptr_eq(i, tg))
+    }
+
+    /// Called when the last task of `tg` has exited: it becomes a zombie
+    /// for its parent to reap, and its children are adopted.
     pub fn thread_group_exited(&self, tg: &Arc<ThreadGroup>, status: ExitStatus) {
-        self.pids.lock().groups.remove(&tg.tgid);
+        let orphans = std::mem::take(&mut *tg.children.lock());
+        if !orphans.is_empty() {
+            if let Some(reaper) = self.reaper_for(tg) {
+                for c in orphans {
+                    *c.parent.lock() = Arc::downgrade(&reaper);
+                    reaper.children.lock().push(c.clone());
+                    let zombie = *c.exit_status.lock();
+                    if let Some(s) = zombie {
+                        if super::send::notify_parent_exit(&c, s) {
+                            super::task::wait::reap(self, &reaper, &c);
+                        }
+                    }
+                }
+                reaper.child_wq.notify(u64::MAX);
+            }
+        }
+        if tg.tgid != INIT_PID {
+            if super::send::notify_parent_exit(tg, status) {
+                match tg.parent() {
+                    Some(p) => super::task::wait::reap(self, &p, tg),
+                    None => {
+                        self.pids.lock().groups.remove(&tg.tgid);
+                    }
+                }
+            }
+        }
         if tg.tgid == INIT_PID {
             // The init process ended: everything else in the sandbox dies with it.
             let others: Vec<Arc<ThreadGroup>> = self.pids.lock().groups.values().cloned().collect();
             for g in others {
-                g.start_group_exit(ExitStatus::Signaled { sig: abi::signal::SIGKILL, core: false });
+                g.start_group_exit(ExitStatus::Signaled {
+                    sig: abi::signal::SIGKILL,
+                    core: false,
+                });
             }
             let mut e = self.exit.lock();
             *e = Some(status);

@@ -26,24 +26,57 @@ pub struct Limits(pub [Rlimit; RLIM_NLIMITS]);
 impl Default for Limits {
     /// The defaults a Linux init process starts with.
     fn default() -> Limits {
-        let inf = Rlimit { rlim_cur: RLIM_INFINITY, rlim_max: RLIM_INFINITY };
+        let inf = Rlimit {
+            rlim_cur: RLIM_INFINITY,
+            rlim_max: RLIM_INFINITY,
+        };
         let mut l = [inf; RLIM_NLIMITS];
-        l[RLIMIT_STACK] = Rlimit { rlim_cur: 8 << 20, rlim_max: RLIM_INFINITY };
-        l[RLIMIT_CORE] = Rlimit { rlim_cur: 0, rlim_max: RLIM_INFINITY };
-        l[RLIMIT_NOFILE] = Rlimit { rlim_cur: 1024, rlim_max: 1 << 20 };
-        l[RLIMIT_MEMLOCK] = Rlimit { rlim_cur: 8 << 20, rlim_max: 8 << 20 };
-        l[RLIMIT_NPROC] = Rlimit { rlim_cur: 63432, rlim_max: 63432 };
-        l[RLIMIT_SIGPENDING] = Rlimit { rlim_cur: 63432, rlim_max: 63432 };
-        l[RLIMIT_MSGQUEUE] = Rlimit { rlim_cur: 819200, rlim_max: 819200 };
-        l[RLIMIT_NICE] = Rlimit { rlim_cur: 0, rlim_max: 0 };
-        l[RLIMIT_RTPRIO] = Rlimit { rlim_cur: 0, rlim_max: 0 };
+        l[RLIMIT_STACK] = Rlimit {
+            rlim_cur: 8 << 20,
+            rlim_max: RLIM_INFINITY,
+        };
+        l[RLIMIT_CORE] = Rlimit {
+            rlim_cur: 0,
+            rlim_max: RLIM_INFINITY,
+        };
+        l[RLIMIT_NOFILE] = Rlimit {
+            rlim_cur: 1024,
+            rlim_max: 1 << 20,
+        };
+        l[RLIMIT_MEMLOCK] = Rlimit {
+            rlim_cur: 8 << 20,
+            rlim_max: 8 << 20,
+        };
+        l[RLIMIT_NPROC] = Rlimit {
+            rlim_cur: 63432,
+            rlim_max: 63432,
+        };
+        l[RLIMIT_SIGPENDING] = Rlimit {
+            rlim_cur: 63432,
+            rlim_max: 63432,
+        };
+        l[RLIMIT_MSGQUEUE] = Rlimit {
+            rlim_cur: 819200,
+            rlim_max: 819200,
+        };
+        l[RLIMIT_NICE] = Rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        l[RLIMIT_RTPRIO] = Rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         Limits(l)
     }
 }
 
 impl Limits {
     pub fn get(&self, r: usize) -> Rlimit {
-        self.0.get(r).copied().unwrap_or(Rlimit { rlim_cur: RLIM_INFINITY, rlim_max: RLIM_INFINITY })
+        self.0.get(r).copied().unwrap_or(Rlimit {
+            rlim_cur: RLIM_INFINITY,
+            rlim_max: RLIM_INFINITY,
+        })
     }
     pub fn cur(&self, r: usize) -> u64 {
         self.get(r).rlim_cur

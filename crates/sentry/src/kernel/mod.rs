@@ -3,6 +3,7 @@
 
 pub mod creds;
 pub mod fs_context;
+pub mod futex;
 pub mod kernel;
 pub mod limits;
 pub mod pids;

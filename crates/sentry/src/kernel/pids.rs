@@ -19,7 +19,11 @@ impl PidTable {
     /// A free id (ids are shared by tasks and thread groups, as in Linux).
     pub fn alloc(&mut self) -> Option<i32> {
         for _ in 0..PID_MAX {
-            self.next = if self.next >= PID_MAX { 1 } else { self.next + 1 };
+            self.next = if self.next >= PID_MAX {
+                1
+            } else {
+                self.next + 1
+            };
             let id = self.next;
             if !self.tasks.contains_key(&id) && !self.groups.contains_key(&id) {
                 return Some(id);

@@ -14,7 +14,9 @@ fn is_stop(sig: i32) -> bool {
 }
 
 fn stop_set() -> SigSet {
-    SigSet(SigSet::bit(SIGSTOP) | SigSet::bit(SIGTSTP) | SigSet::bit(SIGTTIN) | SigSet::bit(SIGTTOU))
+    SigSet(
+        SigSet::bit(SIGSTOP) | SigSet::bit(SIGTSTP) | SigSet::bit(SIGTTIN) | SigSet::bit(SIGTTOU),
+    )
 }
 
 /// Whether `sig` would be thrown away on arrival: ignored, and not blocked by `mask`.
@@ -30,6 +32,16 @@ fn ignored(tg: &ThreadGroup, sig: i32, mask: SigSet) -> bool {
     }
 }
 
+/// A signal from another process (kill, tgkill, sigqueue): the sandbox's
+/// init ignores every signal it has no handler for, even SIGKILL, as
+/// Linux's init of a PID namespace does.
+pub fn send_from_user(tg: &Arc<ThreadGroup>, tid: Option<i32>, info: SigInfo) {
+    if tg.tgid == super::kernel::INIT_PID && tg.sighand().get(info.signo).handler == SIG_DFL {
+        return;
+    }
+    send(tg, tid, info)
+}
+
 /// Send `info` to thread group `tg` (`tid: None`, process-directed) or to one of its tasks.
 pub fn send(tg: &Arc<ThreadGroup>, tid: Option<i32>, info: SigInfo) {
     let sig = info.signo;
@@ -37,7 +49,10 @@ pub fn send(tg: &Arc<ThreadGroup>, tid: Option<i32>, info: SigInfo) {
         return;
     }
     if sig == SIGKILL {
-        tg.start_group_exit(ExitStatus::Signaled { sig: SIGKILL, core: false });
+        tg.start_group_exit(ExitStatus::Signaled {
+            sig: SIGKILL,
+            core: false,
+        });
         return;
     }
     let mut wake_all = false;
@@ -64,7 +79,11 @@ pub fn send(tg: &Arc<ThreadGroup>, tid: Option<i32>, info: SigInfo) {
         }
         let mask = match tid {
             Some(t) => st.task(t).mask,
-            None => st.tasks.values().map(|t| t.mask).fold(SigSet(u64::MAX), |a, m| SigSet(a.0 & m.0)),
+            None => st
+                .tasks
+                .values()
+                .map(|t| t.mask)
+                .fold(SigSet(u64::MAX), |a, m| SigSet(a.0 & m.0)),
         };
         if !ignored(tg, sig, mask) {
             let limit = tg.limits.lock().cur(RLIMIT_SIGPENDING).min(1 << 20) as usize;
@@ -93,7 +112,11 @@ pub fn send(tg: &Arc<ThreadGroup>, tid: Option<i32>, info: SigInfo) {
 
 /// A process signal from the kernel (SIGCHLD, SIGPIPE, SIGALRM...) with si_code and pid/uid.
 pub fn kernel_info(sig: i32, code: i32) -> SigInfo {
-    SigInfo { signo: sig, code, ..Default::default() }
+    SigInfo {
+        signo: sig,
+        code,
+        ..Default::default()
+    }
 }
 
 pub const CLD_EXITED: i32 = 1;
@@ -104,7 +127,11 @@ pub const CLD_CONTINUED: i32 = 6;
 
 /// SIGCHLD info for a child event.
 pub fn chld_info(child: &ThreadGroup, code: i32, status: i32) -> SigInfo {
-    let mut si = SigInfo { signo: SIGCHLD, code, ..Default::default() };
+    let mut si = SigInfo {
+        signo: SIGCHLD,
+        code,
+        ..Default::default()
+    };
     si.set_pid_uid(child.tgid, 0);
     // si_status follows si_pid/si_uid; si_utime/si_stime after it.
     si.fields[1] = status as u32 as u64;
@@ -129,7 +156,9 @@ pub fn notify_parent_stop(tg: &Arc<ThreadGroup>, stopped: Option<i32>) {
 /// signal) and a wake-up of waiters. Returns true if the parent will never
 /// reap it (it ignores SIGCHLD or set SA_NOCLDWAIT), so it is reaped now.
 pub fn notify_parent_exit(tg: &Arc<ThreadGroup>, status: ExitStatus) -> bool {
-    let Some(parent) = tg.parent() else { return true };
+    let Some(parent) = tg.parent() else {
+        return true;
+    };
     let act = parent.sighand().get(SIGCHLD);
     let autoreap = act.handler == SIG_IGN || act.flags & SA_NOCLDWAIT != 0;
     let exit_sig = tg.exit_signal.load(Ordering::Relaxed);

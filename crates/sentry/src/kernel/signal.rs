@@ -18,9 +18,8 @@ pub fn default_action(sig: i32) -> DefaultAction {
         SIGCHLD | SIGURG | SIGWINCH => DefaultAction::Ignore,
         SIGCONT => DefaultAction::Continue,
         SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => DefaultAction::Stop,
-        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ | SIGSYS => {
-            DefaultAction::Core
-        }
+        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ
+        | SIGSYS => DefaultAction::Core,
         _ => DefaultAction::Terminate,
     }
 }
@@ -33,7 +32,9 @@ pub struct SigHand {
 
 impl Default for SigHand {
     fn default() -> Self {
-        SigHand { actions: Mutex::new([KernelSigaction::default(); 64]) }
+        SigHand {
+            actions: Mutex::new([KernelSigaction::default(); 64]),
+        }
     }
 }
 
@@ -47,7 +48,9 @@ impl SigHand {
     }
 
     pub fn copy(&self) -> SigHand {
-        SigHand { actions: Mutex::new(*self.actions.lock()) }
+        SigHand {
+            actions: Mutex::new(*self.actions.lock()),
+        }
     }
 }
 

@@ -67,7 +67,10 @@ mod tests {
     use super::*;
 
     fn si(sig: i32) -> SigInfo {
-        SigInfo { signo: sig, ..Default::default() }
+        SigInfo {
+            signo: sig,
+            ..Default::default()
+        }
     }
 
     #[test]

@@ -56,9 +56,17 @@ impl std::fmt::Debug for ThreadGroup {
 }
 
 impl ThreadGroup {
-    pub fn new(tgid: i32, sighand: Arc<SigHand>, limits: Limits, parent: Weak<ThreadGroup>) -> Arc<ThreadGroup> {
+    pub fn new(
+        tgid: i32,
+        sighand: Arc<SigHand>,
+        limits: Limits,
+        parent: Weak<ThreadGroup>,
+    ) -> Arc<ThreadGroup> {
         let (pgid, sid) = match parent.upgrade() {
-            Some(p) => (p.pgid.load(Ordering::Relaxed), p.sid.load(Ordering::Relaxed)),
+            Some(p) => (
+                p.pgid.load(Ordering::Relaxed),
+                p.sid.load(Ordering::Relaxed),
+            ),
             None => (tgid, tgid),
         };
         Arc::new(ThreadGroup {

@@ -18,7 +18,10 @@ pub const CLOCK_BOOTTIME_ALARM: i32 = 9;
 pub const CLOCK_TAI: i32 = 11;
 
 pub fn to_ts(t: rustix::time::Timespec) -> Timespec {
-    Timespec { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec }
+    Timespec {
+        tv_sec: t.tv_sec,
+        tv_nsec: t.tv_nsec,
+    }
 }
 
 pub fn realtime() -> Timespec {
@@ -34,7 +37,10 @@ pub fn ns(t: Timespec) -> i128 {
 }
 
 pub fn from_ns(n: i128) -> Timespec {
-    Timespec { tv_sec: n.div_euclid(1_000_000_000) as i64, tv_nsec: n.rem_euclid(1_000_000_000) as i64 }
+    Timespec {
+        tv_sec: n.div_euclid(1_000_000_000) as i64,
+        tv_nsec: n.rem_euclid(1_000_000_000) as i64,
+    }
 }
 
 /// Thread CPU time of the calling host thread (which runs one task).

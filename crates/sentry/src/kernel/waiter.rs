@@ -49,8 +49,13 @@ impl WaitQueue {
 
     /// Wake every waiter interested in any of `events`.
     pub fn notify(&self, events: u64) {
-        let ws: Vec<Arc<TaskShared>> =
-            self.waiters.lock().iter().filter(|w| w.1 & events != 0).filter_map(|w| w.2.upgrade()).collect();
+        let ws: Vec<Arc<TaskShared>> = self
+            .waiters
+            .lock()
+            .iter()
+            .filter(|w| w.1 & events != 0)
+            .filter_map(|w| w.2.upgrade())
+            .collect();
         for t in ws {
             t.notify();
         }
@@ -58,7 +63,13 @@ impl WaitQueue {
 
     /// Wake at most `n` waiters (futex-style); returns how many.
     pub fn notify_n(&self, n: usize) -> usize {
-        let ws: Vec<Arc<TaskShared>> = self.waiters.lock().iter().filter_map(|w| w.2.upgrade()).take(n).collect();
+        let ws: Vec<Arc<TaskShared>> = self
+            .waiters
+            .lock()
+            .iter()
+            .filter_map(|w| w.2.upgrade())
+            .take(n)
+            .collect();
         let k = ws.len();
         for t in ws {
             t.notify();

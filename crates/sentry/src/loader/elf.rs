@@ -49,15 +49,23 @@ impl From<ElfError> for Errno {
 }
 
 fn u16_at(b: &[u8], o: usize) -> Result<u16, ElfError> {
-    b.get(o..o + 2).map(|s| u16::from_le_bytes([s[0], s[1]])).ok_or(ElfError("truncated header"))
+    b.get(o..o + 2)
+        .map(|s| u16::from_le_bytes([s[0], s[1]]))
+        .ok_or(ElfError("truncated header"))
 }
 
 fn u32_at(b: &[u8], o: usize) -> Result<u32, ElfError> {
-    b.get(o..o + 4).and_then(|s| s.try_into().ok()).map(u32::from_le_bytes).ok_or(ElfError("truncated header"))
+    b.get(o..o + 4)
+        .and_then(|s| s.try_into().ok())
+        .map(u32::from_le_bytes)
+        .ok_or(ElfError("truncated header"))
 }
 
 fn u64_at(b: &[u8], o: usize) -> Result<u64, ElfError> {
-    b.get(o..o + 8).and_then(|s| s.try_into().ok()).map(u64::from_le_bytes).ok_or(ElfError("truncated header"))
+    b.get(o..o + 8)
+        .and_then(|s| s.try_into().ok())
+        .map(u64::from_le_bytes)
+        .ok_or(ElfError("truncated header"))
 }
 
 /// Whether `head` starts like an ELF file at all.
@@ -126,7 +134,9 @@ pub fn parse_phdrs(b: &[u8], phnum: u16) -> Result<Vec<ProgramHeader>, ElfError>
             if ph.offset % abi::PAGE_SIZE != ph.vaddr % abi::PAGE_SIZE {
                 return Err(ElfError("segment offset and address misaligned"));
             }
-            if ph.vaddr.checked_add(ph.memsz).is_none() || ph.offset.checked_add(ph.filesz).is_none() {
+            if ph.vaddr.checked_add(ph.memsz).is_none()
+                || ph.offset.checked_add(ph.filesz).is_none()
+            {
                 return Err(ElfError("segment wraps around"));
             }
         }
@@ -142,10 +152,20 @@ pub fn parse_phdrs(b: &[u8], phnum: u16) -> Result<Vec<ProgramHeader>, ElfError>
 pub fn parse(b: &[u8]) -> Result<ElfInfo, ElfError> {
     let (e_type, entry, phoff, phnum) = parse_header(b)?;
     let start = usize::try_from(phoff).map_err(|_| ElfError("program headers out of range"))?;
-    let end = start.checked_add(phnum as usize * PHDR_SIZE).ok_or(ElfError("program headers out of range"))?;
-    let slice = b.get(start..end).ok_or(ElfError("truncated program headers"))?;
+    let end = start
+        .checked_add(phnum as usize * PHDR_SIZE)
+        .ok_or(ElfError("program headers out of range"))?;
+    let slice = b
+        .get(start..end)
+        .ok_or(ElfError("truncated program headers"))?;
     let phdrs = parse_phdrs(slice, phnum)?;
-    Ok(ElfInfo { e_type, entry, phoff, phnum, phdrs })
+    Ok(ElfInfo {
+        e_type,
+        entry,
+        phoff,
+        phnum,
+        phdrs,
+    })
 }
 
 #[cfg(test)]

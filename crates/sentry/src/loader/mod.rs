@@ -66,12 +66,19 @@ pub fn read_elf(file: &File) -> Result<ElfInfo, Errno> {
     let head = read_at(file, 0, 4096)?;
     match elf::parse(&head) {
         Ok(e) => Ok(e),
-        Err(elf::ElfError("truncated program headers")) | Err(elf::ElfError("program headers out of range")) => {
+        Err(elf::ElfError("truncated program headers"))
+        | Err(elf::ElfError("program headers out of range")) => {
             let (_, _, phoff, phnum) = elf::parse_header(&head)?;
             let ph = read_at(file, phoff, phnum as usize * 56)?;
             let phdrs = elf::parse_phdrs(&ph, phnum)?;
             let (e_type, entry, phoff, phnum) = elf::parse_header(&head)?;
-            Ok(ElfInfo { e_type, entry, phoff, phnum, phdrs })
+            Ok(ElfInfo {
+                e_type,
+                entry,
+                phoff,
+                phnum,
+                phdrs,
+            })
         }
         Err(e) => {
             tracing::info!("exec: {}", e.0);
@@ -111,7 +118,10 @@ fn map_segments(mm: &Mm, file: &Arc<File>, e: &ElfInfo, bias: u64) -> Result<u64
             let mut o = MmapOpts::anon(map_end - start, prot);
             o.addr = start;
             o.fixed = true;
-            o.backing = Backing::File { m: mappable.clone(), off: page_down(p.offset) };
+            o.backing = Backing::File {
+                m: mappable.clone(),
+                off: page_down(p.offset),
+            };
             mm.mmap(o)?;
             // The rest of the last file page is bss: zero it.
             if p.memsz > p.filesz && p.flags & PF_W != 0 && file_end < map_end {
@@ -133,8 +143,20 @@ fn map_segments(mm: &Mm, file: &Arc<File>, e: &ElfInfo, bias: u64) -> Result<u64
 
 /// Span of the PT_LOAD segments: (lowest page, highest end).
 fn span(e: &ElfInfo) -> (u64, u64) {
-    let lo = e.phdrs.iter().filter(|p| p.p_type == PT_LOAD).map(|p| page_down(p.vaddr)).min().unwrap_or(0);
-    let hi = e.phdrs.iter().filter(|p| p.p_type == PT_LOAD).map(|p| p.vaddr.saturating_add(p.memsz)).max().unwrap_or(0);
+    let lo = e
+        .phdrs
+        .iter()
+        .filter(|p| p.p_type == PT_LOAD)
+        .map(|p| page_down(p.vaddr))
+        .min()
+        .unwrap_or(0);
+    let hi = e
+        .phdrs
+        .iter()
+        .filter(|p| p.p_type == PT_LOAD)
+        .map(|p| p.vaddr.saturating_add(p.memsz))
+        .max()
+        .unwrap_or(0);
     (lo, hi)
 }
 
@@ -155,7 +177,8 @@ pub fn load(mm: &Mm, spec: &LoadSpec<'_>) -> Result<Loaded, Errno> {
 
     // Address space layout: stack at the top (randomized), mmap area below it.
     let stack_top = page_down(max - (random_u64() % (1 << 22)) * PAGE_SIZE / 64);
-    let mmap_base = page_down(stack_top - (128 << 20) - (random_u64() % (1 << 28)) * PAGE_SIZE / 16);
+    let mmap_base =
+        page_down(stack_top - (128 << 20) - (random_u64() % (1 << 28)) * PAGE_SIZE / 16);
     mm.st.lock().mmap_base = mmap_base;
 
     let (lo, hi) = span(&e);
@@ -192,7 +215,12 @@ pub fn load(mm: &Mm, spec: &LoadSpec<'_>) -> Result<Loaded, Errno> {
         let (ilo, ihi) = span(&ie);
         let ibias = if ie.e_type == elf::ET_DYN {
             let len = page_up(ihi - ilo).ok_or(Errno::ENOEXEC)?;
-            let at = mm.st.lock().vmas.find_free_top_down(len, crate::mm::MMAP_MIN_ADDR, mmap_base).ok_or(Errno::ENOMEM)?;
+            let at = mm
+                .st
+                .lock()
+                .vmas
+                .find_free_top_down(len, crate::mm::MMAP_MIN_ADDR, mmap_base)
+                .ok_or(Errno::ENOMEM)?;
             at - ilo
         } else {
             0
@@ -203,7 +231,11 @@ pub fn load(mm: &Mm, spec: &LoadSpec<'_>) -> Result<Loaded, Errno> {
     }
 
     // Stack.
-    let exec_stack = e.phdrs.iter().find(|p| p.p_type == PT_GNU_STACK).is_some_and(|p| p.flags & PF_X != 0);
+    let exec_stack = e
+        .phdrs
+        .iter()
+        .find(|p| p.p_type == PT_GNU_STACK)
+        .is_some_and(|p| p.flags & PF_X != 0);
     let mut o = MmapOpts::anon(INITIAL_STACK, if exec_stack { Prot(7) } else { Prot::RW });
     o.addr = stack_top - INITIAL_STACK;
     o.fixed = true;
@@ -244,7 +276,13 @@ pub fn load(mm: &Mm, spec: &LoadSpec<'_>) -> Result<Loaded, Errno> {
     let layout = stack::build(
         mm,
         stack_top,
-        stack::StackSpec { argv: spec.argv, envp: spec.envp, execfn: spec.execfn, auxv, random },
+        stack::StackSpec {
+            argv: spec.argv,
+            envp: spec.envp,
+            execfn: spec.execfn,
+            auxv,
+            random,
+        },
     )?;
     {
         let mut st = mm.st.lock();
@@ -257,5 +295,8 @@ pub fn load(mm: &Mm, spec: &LoadSpec<'_>) -> Result<Loaded, Errno> {
             auxv: layout.auxv.clone(),
         };
     }
-    Ok(Loaded { entry, sp: layout.sp })
+    Ok(Loaded {
+        entry,
+        sp: layout.sp,
+    })
 }

@@ -48,8 +48,19 @@ impl Writer<'_> {
 /// Build the stack below `top` (already mapped). Returns the layout; `sp`
 /// is 16-byte aligned and points at argc.
 pub fn build(mm: &Mm, top: u64, spec: StackSpec<'_>) -> Result<StackLayout, Errno> {
-    let total: usize = spec.argv.iter().chain(spec.envp.iter()).map(|s| s.len() + 1).sum();
-    if total > 8 * 1024 * 1024 / 4 || spec.argv.iter().chain(spec.envp.iter()).any(|s| s.len() + 1 > MAX_ARG_STRLEN) {
+    let total: usize = spec
+        .argv
+        .iter()
+        .chain(spec.envp.iter())
+        .map(|s| s.len() + 1)
+        .sum();
+    if total > 8 * 1024 * 1024 / 4
+        || spec
+            .argv
+            .iter()
+            .chain(spec.envp.iter())
+            .any(|s| s.len() + 1 > MAX_ARG_STRLEN)
+    {
         return Err(Errno::E2BIG);
     }
     let mut w = Writer { mm, sp: top };
@@ -104,5 +115,12 @@ pub fn build(mm: &Mm, top: u64, spec: StackSpec<'_>) -> Result<StackLayout, Errn
     }
     let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
     mm.write_bytes(w.sp, &bytes)?;
-    Ok(StackLayout { sp: w.sp, arg_start, arg_end, env_start, env_end, auxv })
+    Ok(StackLayout {
+        sp: w.sp,
+        arg_start,
+        arg_end,
+        env_start,
+        env_end,
+        auxv,
+    })
 }

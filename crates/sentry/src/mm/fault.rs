@@ -1,8 +1,8 @@
 //! Application faults and the Sentry's own accesses to application memory.
 
+use super::vma::Backing;
 use super::vma::Vma;
 use super::{align_down, align_up, Mm, MmState, ANON_WINDOW, COW_WINDOW, FILE_WINDOW};
-use super::vma::Backing;
 use abi::{Errno, PAGE_SIZE};
 
 /// What a fault turned into.
@@ -58,7 +58,10 @@ impl Mm {
             Backing::Anon => ANON_WINDOW,
             Backing::File { .. } => FILE_WINDOW,
         };
-        (align_down(addr, w).max(vma.start), align_up(addr + 1, w).min(vma.end))
+        (
+            align_down(addr, w).max(vma.start),
+            align_up(addr + 1, w).min(vma.end),
+        )
     }
 
     /// Resolve an application fault at `addr`.
@@ -74,7 +77,10 @@ impl Mm {
         if let Some(p) = st.pmas.find(page).copied() {
             if p.mapped {
                 if p.cow && vma.prot.write() {
-                    let (s, e) = (align_down(addr, COW_WINDOW).max(vma.start), align_up(addr + 1, COW_WINDOW).min(vma.end));
+                    let (s, e) = (
+                        align_down(addr, COW_WINDOW).max(vma.start),
+                        align_up(addr + 1, COW_WINDOW).min(vma.end),
+                    );
                     return match self.break_cow(&mut st, &vma, s, e) {
                         Ok(()) => FaultOutcome::Handled,
                         Err(_) => FaultOutcome::Bus,
@@ -119,15 +125,26 @@ impl Mm {
         let mut st = self.st.lock();
         let mut at = addr;
         while at < end {
-            let Some(vma) = self.vma_for_access(&mut st, at, STACK_LIMIT) else { break };
-            let ok = if write { vma.prot.write() } else { vma.prot.read() || vma.prot.write() || vma.prot.exec() };
+            let Some(vma) = self.vma_for_access(&mut st, at, STACK_LIMIT) else {
+                break;
+            };
+            let ok = if write {
+                vma.prot.write()
+            } else {
+                vma.prot.read() || vma.prot.write() || vma.prot.exec()
+            };
             if !ok {
                 break;
             }
             let seg_end = end.min(vma.end);
             let (ps, pe) = (align_down(at, PAGE_SIZE), align_up(seg_end, PAGE_SIZE));
             let (ws, we) = Self::window(&vma, at);
-            let populated = match self.populate(&mut st, &vma, ps.min(ws).max(vma.start), pe.max(we).min(vma.end)) {
+            let populated = match self.populate(
+                &mut st,
+                &vma,
+                ps.min(ws).max(vma.start),
+                pe.max(we).min(vma.end),
+            ) {
                 Ok(p) => p,
                 Err(_) => break,
             };

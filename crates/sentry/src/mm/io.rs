@@ -43,11 +43,21 @@ impl Drop for Pinned {
 
 /// Where a read puts its bytes: application memory or a Sentry buffer.
 pub enum IoDst<'a> {
-    User { pin: Pinned, done: u64 },
+    User {
+        pin: Pinned,
+        done: u64,
+    },
     /// Application memory not translated yet: files that never touch the
     /// buffer (/dev/null) must not fault on it, as on Linux.
-    Lazy { mm: Arc<Mm>, addr: u64, len: u64 },
-    Buf { buf: &'a mut [u8], done: usize },
+    Lazy {
+        mm: Arc<Mm>,
+        addr: u64,
+        len: u64,
+    },
+    Buf {
+        buf: &'a mut [u8],
+        done: usize,
+    },
 }
 
 impl<'a> IoDst<'a> {
@@ -166,10 +176,20 @@ impl<'a> IoDst<'a> {
 
 /// Where a write takes its bytes from.
 pub enum IoSrc<'a> {
-    User { pin: Pinned, done: u64 },
+    User {
+        pin: Pinned,
+        done: u64,
+    },
     /// Application memory not translated yet (see `IoDst::Lazy`).
-    Lazy { mm: Arc<Mm>, addr: u64, len: u64 },
-    Buf { buf: &'a [u8], done: usize },
+    Lazy {
+        mm: Arc<Mm>,
+        addr: u64,
+        len: u64,
+    },
+    Buf {
+        buf: &'a [u8],
+        done: usize,
+    },
 }
 
 impl<'a> IoSrc<'a> {
@@ -207,7 +227,8 @@ impl<'a> IoSrc<'a> {
             IoSrc::User { pin, done } => {
                 let mut copied = 0usize;
                 for (frame, len) in sub_blocks(&pin.blocks, *done, out.len() as u64) {
-                    pin.mf.read(frame, &mut out[copied..copied + len as usize])?;
+                    pin.mf
+                        .read(frame, &mut out[copied..copied + len as usize])?;
                     copied += len as usize;
                 }
                 *done += copied as u64;
@@ -217,7 +238,12 @@ impl<'a> IoSrc<'a> {
     }
 
     /// Take `len` bytes into MemoryFile frames starting at `frame`.
-    pub fn take_into_frames(&mut self, mf: &MemoryFile, frame: u64, len: u64) -> Result<u64, Errno> {
+    pub fn take_into_frames(
+        &mut self,
+        mf: &MemoryFile,
+        frame: u64,
+        len: u64,
+    ) -> Result<u64, Errno> {
         self.force()?;
         match self {
             IoSrc::Lazy { .. } => Ok(0),
@@ -425,12 +451,20 @@ impl Mm {
     /// Destination for reading `len` bytes into application memory at
     /// `addr`, translated when the file first writes to it.
     pub fn dst(self: &Arc<Self>, addr: u64, len: u64) -> Result<IoDst<'static>, Errno> {
-        Ok(IoDst::Lazy { mm: self.clone(), addr, len })
+        Ok(IoDst::Lazy {
+            mm: self.clone(),
+            addr,
+            len,
+        })
     }
 
     /// Source for writing `len` bytes from application memory at `addr`,
     /// translated when the file first reads from it.
     pub fn src(self: &Arc<Self>, addr: u64, len: u64) -> Result<IoSrc<'static>, Errno> {
-        Ok(IoSrc::Lazy { mm: self.clone(), addr, len })
+        Ok(IoSrc::Lazy {
+            mm: self.clone(),
+            addr,
+            len,
+        })
     }
 }

@@ -52,7 +52,9 @@ pub const MREMAP_DONTUNMAP: u64 = 4;
 pub fn overcommit_ok(len: u64) -> bool {
     let si = rustix::system::sysinfo();
     let unit = (si.mem_unit as u64).max(1);
-    let total = (si.totalram as u64).saturating_add(si.totalswap as u64).saturating_mul(unit);
+    let total = (si.totalram as u64)
+        .saturating_add(si.totalswap as u64)
+        .saturating_mul(unit);
     len <= total
 }
 
@@ -100,7 +102,9 @@ impl Mm {
         } else {
             let hint = align_up(o.addr, PAGE_SIZE);
             let hint_ok = hint >= MMAP_MIN_ADDR
-                && hint.checked_add(len).is_some_and(|e| e <= self.max_addr && !st.vmas.any_in(hint, e));
+                && hint
+                    .checked_add(len)
+                    .is_some_and(|e| e <= self.max_addr && !st.vmas.any_in(hint, e));
             if hint != 0 && hint_ok {
                 hint
             } else {
@@ -108,7 +112,10 @@ impl Mm {
                 match st.vmas.find_free_top_down(len, MMAP_MIN_ADDR, top) {
                     Some(a) => a,
                     // Linux falls back to a bottom-up search above the base.
-                    None => st.vmas.find_free_top_down(len, top, self.max_addr).ok_or(Errno::ENOMEM)?,
+                    None => st
+                        .vmas
+                        .find_free_top_down(len, top, self.max_addr)
+                        .ok_or(Errno::ENOMEM)?,
                 }
             }
         };
@@ -151,7 +158,10 @@ impl Mm {
     pub fn mprotect(&self, addr: u64, len: u64, prot: u64) -> Result<(), Errno> {
         const GROWSDOWN: u64 = 0x0100_0000;
         const GROWSUP: u64 = 0x0200_0000;
-        if addr % PAGE_SIZE != 0 || prot & !(7 | GROWSDOWN | GROWSUP) != 0 || prot & (GROWSDOWN | GROWSUP) == GROWSDOWN | GROWSUP {
+        if addr % PAGE_SIZE != 0
+            || prot & !(7 | GROWSDOWN | GROWSUP) != 0
+            || prot & (GROWSDOWN | GROWSUP) == GROWSDOWN | GROWSUP
+        {
             return Err(Errno::EINVAL);
         }
         if len == 0 {
@@ -164,7 +174,11 @@ impl Mm {
             return Err(Errno::ENOMEM);
         }
         let prot = Prot((prot & 7) as u32);
-        if st.vmas.overlapping(addr, end).any(|v| prot.0 & !v.max_prot.0 != 0) {
+        if st
+            .vmas
+            .overlapping(addr, end)
+            .any(|v| prot.0 & !v.max_prot.0 != 0)
+        {
             return Err(Errno::EACCES);
         }
         st.vmas.update_range(addr, end, |v| v.prot = prot);
@@ -210,11 +224,19 @@ impl Mm {
         new
     }
 
-    pub fn mremap(&self, old: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> Result<u64, Errno> {
+    pub fn mremap(
+        &self,
+        old: u64,
+        old_len: u64,
+        new_len: u64,
+        flags: u64,
+        new_addr: u64,
+    ) -> Result<u64, Errno> {
         if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) != 0
             || old % PAGE_SIZE != 0
             || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0)
-            || (flags & MREMAP_DONTUNMAP != 0 && (flags & MREMAP_MAYMOVE == 0 || old_len != new_len))
+            || (flags & MREMAP_DONTUNMAP != 0
+                && (flags & MREMAP_MAYMOVE == 0 || old_len != new_len))
             || new_len == 0
         {
             return Err(Errno::EINVAL);
@@ -246,7 +268,15 @@ impl Mm {
             }
             st.vmas.remove_range(new_addr, new_end);
             self.drop_pmas(&mut st, new_addr, new_end);
-            self.move_range(&mut st, &vma, old, old_len, new_addr, new_len, flags & MREMAP_DONTUNMAP != 0);
+            self.move_range(
+                &mut st,
+                &vma,
+                old,
+                old_len,
+                new_addr,
+                new_len,
+                flags & MREMAP_DONTUNMAP != 0,
+            );
             return Ok(new_addr);
         }
         if new_len <= old_len && old_len != 0 {
@@ -274,15 +304,35 @@ impl Mm {
             return Err(Errno::ENOMEM);
         }
         let top = st.mmap_base.min(self.max_addr);
-        let dest = st.vmas.find_free_top_down(new_len, MMAP_MIN_ADDR, top).ok_or(Errno::ENOMEM)?;
-        self.move_range(&mut st, &vma, old, old_len, dest, new_len, flags & MREMAP_DONTUNMAP != 0);
+        let dest = st
+            .vmas
+            .find_free_top_down(new_len, MMAP_MIN_ADDR, top)
+            .ok_or(Errno::ENOMEM)?;
+        self.move_range(
+            &mut st,
+            &vma,
+            old,
+            old_len,
+            dest,
+            new_len,
+            flags & MREMAP_DONTUNMAP != 0,
+        );
         Ok(dest)
     }
 
     /// Move `[old, old+old_len)` of `vma` to `dest` with length `new_len`;
     /// frames move with their pages. `old_len == 0` duplicates a shared mapping.
     #[allow(clippy::too_many_arguments)]
-    fn move_range(&self, st: &mut super::MmState, vma: &Vma, old: u64, old_len: u64, dest: u64, new_len: u64, keep_old: bool) {
+    fn move_range(
+        &self,
+        st: &mut super::MmState,
+        vma: &Vma,
+        old: u64,
+        old_len: u64,
+        dest: u64,
+        new_len: u64,
+        keep_old: bool,
+    ) {
         let mut nv = vma.clone();
         if let Backing::File { off, .. } = &mut nv.backing {
             *off += old - vma.start;
@@ -308,9 +358,16 @@ impl Mm {
                 continue;
             }
             if ne - ns < p.end - p.start {
-                self.mf.decref(p.frame + (ne - ns), (p.end - p.start) - (ne - ns));
+                self.mf
+                    .decref(p.frame + (ne - ns), (p.end - p.start) - (ne - ns));
             }
-            st.pmas.insert(super::pma::Pma { start: ns, end: ne, frame: p.frame, cow: p.cow, mapped: false });
+            st.pmas.insert(super::pma::Pma {
+                start: ns,
+                end: ne,
+                frame: p.frame,
+                cow: p.cow,
+                mapped: false,
+            });
         }
         if !unmap.is_empty() {
             let _ = self.aspace.unmap(&unmap);
@@ -330,7 +387,10 @@ impl Mm {
         const MS_ASYNC: u64 = 1;
         const MS_INVALIDATE: u64 = 2;
         const MS_SYNC: u64 = 4;
-        if addr % PAGE_SIZE != 0 || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0 || flags & (MS_ASYNC | MS_SYNC) == MS_ASYNC | MS_SYNC {
+        if addr % PAGE_SIZE != 0
+            || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+            || flags & (MS_ASYNC | MS_SYNC) == MS_ASYNC | MS_SYNC
+        {
             return Err(Errno::EINVAL);
         }
         let len = page_len(len)?;
@@ -365,7 +425,11 @@ impl Mm {
         match advice {
             DONTNEED => self.drop_pmas(&mut st, addr, end),
             FREE => {
-                if st.vmas.overlapping(addr, end).any(|v| v.shared || !matches!(v.backing, Backing::Anon)) {
+                if st
+                    .vmas
+                    .overlapping(addr, end)
+                    .any(|v| v.shared || !matches!(v.backing, Backing::Anon))
+                {
                     return Err(Errno::EINVAL);
                 }
                 self.drop_pmas(&mut st, addr, end);

@@ -11,6 +11,7 @@
 //! held may take `Mm::st`.
 
 pub mod fault;
+pub mod fork;
 pub mod io;
 pub mod mappable;
 pub mod mmap;
@@ -67,7 +68,7 @@ pub struct Mm {
     pub st: Mutex<MmState>,
     /// Bumped whenever the mirrored state changes; tells a repeated fault
     /// from one another thread already resolved.
-    gen: AtomicU64,
+    pub(crate) gen: AtomicU64,
 }
 
 impl std::fmt::Debug for Mm {
@@ -86,7 +87,13 @@ impl Mm {
             Errno::ENOMEM
         })?;
         let max_addr = platform.max_user_address();
-        Ok(Mm { mf, aspace, max_addr, st: Mutex::new(MmState::default()), gen: AtomicU64::new(0) })
+        Ok(Mm {
+            mf,
+            aspace,
+            max_addr,
+            st: Mutex::new(MmState::default()),
+            gen: AtomicU64::new(0),
+        })
     }
 
     pub fn generation(&self) -> u64 {
@@ -101,14 +108,27 @@ impl Mm {
             match &vma.backing {
                 Backing::Anon => {
                     let frame = self.mf.allocate(ge - gs)?;
-                    st.pmas.insert(Pma { start: gs, end: ge, frame, cow: false, mapped: false });
+                    st.pmas.insert(Pma {
+                        start: gs,
+                        end: ge,
+                        frame,
+                        cow: false,
+                        mapped: false,
+                    });
                 }
                 Backing::File { m, .. } => {
-                    let runs = m.get_frames(vma.file_offset(gs), ge - gs, vma.shared && vma.prot.write())?;
+                    let runs =
+                        m.get_frames(vma.file_offset(gs), ge - gs, vma.shared && vma.prot.write())?;
                     let mut at = gs;
                     for (frame, len) in runs {
                         let len = len.min(ge - at);
-                        st.pmas.insert(Pma { start: at, end: at + len, frame, cow: !vma.shared, mapped: false });
+                        st.pmas.insert(Pma {
+                            start: at,
+                            end: at + len,
+                            frame,
+                            cow: !vma.shared,
+                            mapped: false,
+                        });
                         at += len;
                     }
                     if at < ge {
@@ -130,12 +150,23 @@ impl Mm {
             if p.mapped {
                 continue;
             }
-            let prot = if p.cow { vma.prot.without_write() } else { vma.prot };
+            let prot = if p.cow {
+                vma.prot.without_write()
+            } else {
+                vma.prot
+            };
             let (s, e) = (p.start.max(start), p.end.min(end));
             let frame = p.frame_at(s);
             match maps.last_mut() {
-                Some(m) if m.addr + m.len == s && m.frame + m.len == frame && m.prot == prot => m.len += e - s,
-                _ => maps.push(Mapping { addr: s, len: e - s, frame, prot }),
+                Some(m) if m.addr + m.len == s && m.frame + m.len == frame && m.prot == prot => {
+                    m.len += e - s
+                }
+                _ => maps.push(Mapping {
+                    addr: s,
+                    len: e - s,
+                    frame,
+                    prot,
+                }),
             }
         }
         if maps.is_empty() {
@@ -160,7 +191,8 @@ impl Mm {
             }
             let (s, e) = (p.start.max(start), p.end.min(end));
             let old = p.frame_at(s);
-            let exclusive = (0..(e - s) / PAGE_SIZE).all(|i| self.mf.refcount(old + i * PAGE_SIZE) == 1);
+            let exclusive =
+                (0..(e - s) / PAGE_SIZE).all(|i| self.mf.refcount(old + i * PAGE_SIZE) == 1);
             let frame = if exclusive {
                 old
             } else {
@@ -171,7 +203,13 @@ impl Mm {
             };
             let mapped = p.mapped;
             st.pmas.remove_range(s, e);
-            st.pmas.insert(Pma { start: s, end: e, frame, cow: false, mapped: false });
+            st.pmas.insert(Pma {
+                start: s,
+                end: e,
+                frame,
+                cow: false,
+                mapped: false,
+            });
             remap |= mapped;
             if !mapped {
                 continue;
@@ -206,24 +244,42 @@ impl Mm {
 
     /// Re-mirror `[start, end)` after its protections changed.
     fn reprotect(&self, st: &mut MmState, start: u64, end: u64) {
-        let mapped: Vec<(u64, u64)> =
-            st.pmas.overlapping(start, end).iter().filter(|p| p.mapped).map(|p| (p.start.max(start), p.end.min(end))).collect();
-        if mapped.is_empty() {
-            return;
-        }
-        let ranges: Vec<(u64, u64)> = mapped.iter().map(|&(s, e)| (s, e - s)).collect();
-        if let Err(e) = self.aspace.unmap(&ranges) {
-            tracing::warn!("unmirror: {e}");
-        }
-        st.pmas.update_range(start, end, |p| p.mapped = false);
-        self.gen.fetch_add(1, Ordering::SeqCst);
-        // Mirror again right away what was mirrored before, so a loop of
-        // mprotect calls does not turn into a loop of faults.
-        for (s, e) in mapped {
-            if let Some(v) = st.vmas.find(s).cloned() {
-                let _ = self.mirror(st, &v, s, e.min(v.end));
+        let mut ranges: Vec<(u64, u64, Prot)> = Vec::new();
+        let mut unmap: Vec<(u64, u64)> = Vec::new();
+        let pieces: Vec<(u64, u64, Prot)> = st
+            .vmas
+            .overlapping(start, end)
+            .map(|v| (v.start.max(start), v.end.min(end), v.prot))
+            .collect();
+        for (vs, ve, vprot) in pieces {
+            for p in st.pmas.overlapping(vs, ve) {
+                if !p.mapped {
+                    continue;
+                }
+                let (s, e) = (p.start.max(vs), p.end.min(ve));
+                let prot = if p.cow { vprot.without_write() } else { vprot };
+                if prot == Prot::NONE {
+                    unmap.push((s, e - s));
+                    continue;
+                }
+                match ranges.last_mut() {
+                    Some((a, l, pr)) if *a + *l == s && *pr == prot => *l += e - s,
+                    _ => ranges.push((s, e - s, prot)),
+                }
             }
         }
+        if !unmap.is_empty() {
+            let _ = self.aspace.unmap(&unmap);
+            for &(s, l) in &unmap {
+                st.pmas.update_range(s, s + l, |p| p.mapped = false);
+            }
+        }
+        if !ranges.is_empty() {
+            if let Err(e) = self.aspace.protect(&ranges) {
+                tracing::warn!("reprotect: {e}");
+            }
+        }
+        self.gen.fetch_add(1, Ordering::SeqCst);
     }
 }
 

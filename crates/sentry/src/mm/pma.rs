@@ -31,21 +31,41 @@ pub struct PmaSet {
 
 impl PmaSet {
     pub fn find(&self, addr: u64) -> Option<&Pma> {
-        self.map.range(..=addr).next_back().map(|(_, p)| p).filter(|p| addr < p.end)
+        self.map
+            .range(..=addr)
+            .next_back()
+            .map(|(_, p)| p)
+            .filter(|p| addr < p.end)
     }
 
     /// Pmas overlapping `[start, end)`, in address order.
     pub fn overlapping(&self, start: u64, end: u64) -> Vec<Pma> {
-        let first = self.map.range(..=start).next_back().filter(|(_, p)| p.end > start).map(|(&k, _)| k).unwrap_or(start);
-        self.map.range(first..end).map(|(_, p)| *p).filter(|p| p.end > start && p.start < end).collect()
+        let first = self
+            .map
+            .range(..=start)
+            .next_back()
+            .filter(|(_, p)| p.end > start)
+            .map(|(&k, _)| k)
+            .unwrap_or(start);
+        self.map
+            .range(first..end)
+            .map(|(_, p)| *p)
+            .filter(|p| p.end > start && p.start < end)
+            .collect()
     }
 
     pub fn split_at(&mut self, addr: u64) {
-        let Some(p) = self.find(addr).copied() else { return };
+        let Some(p) = self.find(addr).copied() else {
+            return;
+        };
         if p.start == addr {
             return;
         }
-        let tail = Pma { start: addr, frame: p.frame_at(addr), ..p };
+        let tail = Pma {
+            start: addr,
+            frame: p.frame_at(addr),
+            ..p
+        };
         if let Some(h) = self.map.get_mut(&p.start) {
             h.end = addr;
         }
@@ -57,7 +77,9 @@ impl PmaSet {
         self.split_at(start);
         self.split_at(end);
         let keys: Vec<u64> = self.map.range(start..end).map(|(&k, _)| k).collect();
-        keys.into_iter().filter_map(|k| self.map.remove(&k)).collect()
+        keys.into_iter()
+            .filter_map(|k| self.map.remove(&k))
+            .collect()
     }
 
     pub fn insert(&mut self, p: Pma) {
@@ -101,12 +123,21 @@ mod tests {
     #[test]
     fn split_and_gaps() {
         let mut s = PmaSet::default();
-        s.insert(Pma { start: 0x1000, end: 0x5000, frame: 0x10000, cow: false, mapped: false });
+        s.insert(Pma {
+            start: 0x1000,
+            end: 0x5000,
+            frame: 0x10000,
+            cow: false,
+            mapped: false,
+        });
         s.split_at(0x3000);
         assert_eq!(s.find(0x3000).map(|p| p.frame), Some(0x12000));
         let r = s.remove_range(0x2000, 0x4000);
         assert_eq!(r.len(), 2);
-        assert_eq!(s.gaps(0x0, 0x6000), vec![(0x0, 0x1000), (0x2000, 0x4000), (0x5000, 0x6000)]);
+        assert_eq!(
+            s.gaps(0x0, 0x6000),
+            vec![(0x0, 0x1000), (0x2000, 0x4000), (0x5000, 0x6000)]
+        );
         assert_eq!(s.find(0x4000).map(|p| p.frame), Some(0x13000));
     }
 }

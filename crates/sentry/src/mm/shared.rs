@@ -20,7 +20,11 @@ pub struct SharedAnon {
 
 impl SharedAnon {
     pub fn new(mf: Arc<MemoryFile>, size: u64) -> Arc<SharedAnon> {
-        Arc::new(SharedAnon { mf, size, chunks: Mutex::new(BTreeMap::new()) })
+        Arc::new(SharedAnon {
+            mf,
+            size,
+            chunks: Mutex::new(BTreeMap::new()),
+        })
     }
 }
 
@@ -34,7 +38,9 @@ impl Drop for SharedAnon {
 
 impl Mappable for SharedAnon {
     fn get_frames(&self, off: u64, len: u64, _write: bool) -> Result<Vec<(u64, u64)>, Errno> {
-        let end = off.saturating_add(len).min(abi::page_up(self.size).unwrap_or(self.size));
+        let end = off
+            .saturating_add(len)
+            .min(abi::page_up(self.size).unwrap_or(self.size));
         let mut out: Vec<(u64, u64)> = Vec::new();
         let mut chunks = self.chunks.lock();
         let mut at = off;
@@ -58,7 +64,9 @@ impl Mappable for SharedAnon {
             }
             at += n;
         }
-        debug_assert!(out.iter().all(|(f, l)| f % PAGE_SIZE == 0 && l % PAGE_SIZE == 0));
+        debug_assert!(out
+            .iter()
+            .all(|(f, l)| f % PAGE_SIZE == 0 && l % PAGE_SIZE == 0));
         Ok(out)
     }
 

@@ -113,7 +113,11 @@ impl VmaSet {
 
     /// The area containing `addr`.
     pub fn find(&self, addr: u64) -> Option<&Vma> {
-        self.map.range(..=addr).next_back().map(|(_, v)| v).filter(|v| addr < v.end)
+        self.map
+            .range(..=addr)
+            .next_back()
+            .map(|(_, v)| v)
+            .filter(|v| addr < v.end)
     }
 
     /// The first area ending above `addr` (containing it or after it).
@@ -126,8 +130,17 @@ impl VmaSet {
 
     /// Areas overlapping `[start, end)`.
     pub fn overlapping(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma> {
-        let first = self.map.range(..=start).next_back().filter(|(_, v)| v.end > start).map(|(&k, _)| k).unwrap_or(start);
-        self.map.range(first..end).map(|(_, v)| v).filter(move |v| v.end > start && v.start < end)
+        let first = self
+            .map
+            .range(..=start)
+            .next_back()
+            .filter(|(_, v)| v.end > start)
+            .map(|(&k, _)| k)
+            .unwrap_or(start);
+        self.map
+            .range(first..end)
+            .map(|(_, v)| v)
+            .filter(move |v| v.end > start && v.start < end)
     }
 
     /// Whether any area overlaps `[start, end)`.
@@ -166,7 +179,9 @@ impl VmaSet {
         self.split_at(start);
         self.split_at(end);
         let keys: Vec<u64> = self.map.range(start..end).map(|(&k, _)| k).collect();
-        keys.into_iter().filter_map(|k| self.map.remove(&k)).collect()
+        keys.into_iter()
+            .filter_map(|k| self.map.remove(&k))
+            .collect()
     }
 
     /// Insert an area over a range known to be free, merging with neighbours.
@@ -191,7 +206,9 @@ impl VmaSet {
                 }
             }
         }
-        let Some(cur) = self.map.get(&key) else { return };
+        let Some(cur) = self.map.get(&key) else {
+            return;
+        };
         let next_key = cur.end;
         if let Some(next) = self.map.get(&next_key) {
             if cur.can_merge(next) {
@@ -298,7 +315,14 @@ mod tests {
         let mut s = VmaSet::default();
         s.insert(anon(0x1000, 0x9000, 3));
         s.update_range(0x2000, 0x3000, |v| v.prot = Prot(1));
-        assert_eq!(ranges(&s), vec![(0x1000, 0x2000, 3), (0x2000, 0x3000, 1), (0x3000, 0x9000, 3)]);
+        assert_eq!(
+            ranges(&s),
+            vec![
+                (0x1000, 0x2000, 3),
+                (0x2000, 0x3000, 1),
+                (0x3000, 0x9000, 3)
+            ]
+        );
         s.update_range(0x2000, 0x3000, |v| v.prot = Prot(3));
         assert_eq!(ranges(&s), vec![(0x1000, 0x9000, 3)]);
     }
@@ -320,7 +344,10 @@ mod tests {
         v.backing = Backing::File { m, off: 0x5000 };
         s.insert(v);
         s.split_at(0x12000);
-        assert_eq!(s.find(0x12000).map(|v| v.file_offset(0x13000)), Some(0x8000));
+        assert_eq!(
+            s.find(0x12000).map(|v| v.file_offset(0x13000)),
+            Some(0x8000)
+        );
     }
 
     #[test]

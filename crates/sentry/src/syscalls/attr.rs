@@ -12,19 +12,39 @@ use std::sync::Arc;
 pub fn register(t: &mut Table) {
     t.add(sysno::CHMOD, sys_chmod, &[Arg::Path, Arg::Oct]);
     t.add(sysno::FCHMOD, sys_fchmod, &[Arg::Fd, Arg::Oct]);
-    t.add(sysno::FCHMODAT, sys_fchmodat, &[Arg::Fd, Arg::Path, Arg::Oct]);
-    t.add(sysno::FCHMODAT2, sys_fchmodat2, &[Arg::Fd, Arg::Path, Arg::Oct, Arg::Hex]);
+    t.add(
+        sysno::FCHMODAT,
+        sys_fchmodat,
+        &[Arg::Fd, Arg::Path, Arg::Oct],
+    );
+    t.add(
+        sysno::FCHMODAT2,
+        sys_fchmodat2,
+        &[Arg::Fd, Arg::Path, Arg::Oct, Arg::Hex],
+    );
     t.add(sysno::CHOWN, sys_chown, &[Arg::Path, Arg::Int, Arg::Int]);
     t.add(sysno::LCHOWN, sys_lchown, &[Arg::Path, Arg::Int, Arg::Int]);
     t.add(sysno::FCHOWN, sys_fchown, &[Arg::Fd, Arg::Int, Arg::Int]);
-    t.add(sysno::FCHOWNAT, sys_fchownat, &[Arg::Fd, Arg::Path, Arg::Int, Arg::Int, Arg::Hex]);
+    t.add(
+        sysno::FCHOWNAT,
+        sys_fchownat,
+        &[Arg::Fd, Arg::Path, Arg::Int, Arg::Int, Arg::Hex],
+    );
     t.add(sysno::TRUNCATE, sys_truncate, &[Arg::Path, Arg::Int]);
     t.add(sysno::FTRUNCATE, sys_ftruncate, &[Arg::Fd, Arg::Int]);
     t.add(sysno::UMASK, sys_umask, &[Arg::Oct]);
-    t.add(sysno::UTIMENSAT, sys_utimensat, &[Arg::Fd, Arg::Path, Arg::Ptr, Arg::Hex]);
+    t.add(
+        sysno::UTIMENSAT,
+        sys_utimensat,
+        &[Arg::Fd, Arg::Path, Arg::Ptr, Arg::Hex],
+    );
     t.add(sysno::UTIME, sys_utime, &[Arg::Path, Arg::Ptr]);
     t.add(sysno::UTIMES, sys_utimes, &[Arg::Path, Arg::Ptr]);
-    t.add(sysno::FUTIMESAT, sys_futimesat, &[Arg::Fd, Arg::Path, Arg::Ptr]);
+    t.add(
+        sysno::FUTIMESAT,
+        sys_futimesat,
+        &[Arg::Fd, Arg::Path, Arg::Ptr],
+    );
 }
 
 const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
@@ -57,7 +77,10 @@ fn chmod(t: &Task, inode: &Arc<dyn Inode>, path: &Option<Path>, mode: u32) -> Sy
     if !t.creds.in_group(a.gid) && !t.creds.has_cap(CAP_FSETID) {
         mode &= !0o2000;
     }
-    inode.setattr(&SetAttr { mode: Some(mode), ..Default::default() })?;
+    inode.setattr(&SetAttr {
+        mode: Some(mode),
+        ..Default::default()
+    })?;
     Ok(0)
 }
 
@@ -81,7 +104,12 @@ fn fchmodat(t: &Task, dirfd: i32, path: u64, mode: u32, flags: u32) -> SysResult
         return Err(Errno::EINVAL);
     }
     let path = t.read_path(path)?;
-    let p = t.resolve(dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?;
+    let p = t.resolve(
+        dirfd,
+        &path,
+        flags & AT_SYMLINK_NOFOLLOW == 0,
+        flags & AT_EMPTY_PATH != 0,
+    )?;
     if flags & AT_SYMLINK_NOFOLLOW != 0 && p.dentry.inode.attr()?.file_type() == FileType::Symlink {
         return Err(Errno::EOPNOTSUPP);
     }
@@ -107,7 +135,9 @@ fn chown(t: &Task, inode: &Arc<dyn Inode>, path: &Option<Path>, uid: u32, gid: u
         }
     }
     if let Some(g) = gid {
-        let allowed = c.has_cap(CAP_CHOWN) || (c.fsuid == a.uid && c.in_group(g)) || g == a.gid && c.fsuid == a.uid;
+        let allowed = c.has_cap(CAP_CHOWN)
+            || (c.fsuid == a.uid && c.in_group(g))
+            || g == a.gid && c.fsuid == a.uid;
         if g != a.gid && !allowed {
             return Err(Errno::EPERM);
         }
@@ -116,9 +146,16 @@ fn chown(t: &Task, inode: &Arc<dyn Inode>, path: &Option<Path>, uid: u32, gid: u
         }
     }
     check_rofs(path)?;
-    let mut req = SetAttr { uid, gid, ..Default::default() };
+    let mut req = SetAttr {
+        uid,
+        gid,
+        ..Default::default()
+    };
     // A change of owner drops setuid, and setgid when group-executable.
-    if a.file_type() != FileType::Directory && a.mode & 0o6000 != 0 && (uid.is_some() || gid.is_some()) {
+    if a.file_type() != FileType::Directory
+        && a.mode & 0o6000 != 0
+        && (uid.is_some() || gid.is_some())
+    {
         let mut m = a.mode & 0o7777 & !0o4000;
         if m & 0o010 != 0 {
             m &= !0o2000;
@@ -134,7 +171,12 @@ fn chown_at(t: &Task, dirfd: i32, path: u64, uid: u32, gid: u32, flags: u32) -> 
         return Err(Errno::EINVAL);
     }
     let path = t.read_path(path)?;
-    let p = t.resolve(dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?;
+    let p = t.resolve(
+        dirfd,
+        &path,
+        flags & AT_SYMLINK_NOFOLLOW == 0,
+        flags & AT_EMPTY_PATH != 0,
+    )?;
     chown(t, &p.dentry.inode.clone(), &Some(p), uid, gid)
 }
 
@@ -143,7 +185,14 @@ fn sys_chown(t: &mut Task, a: &SyscallArgs) -> SysResult {
 }
 
 fn sys_lchown(t: &mut Task, a: &SyscallArgs) -> SysResult {
-    chown_at(t, libc::AT_FDCWD, a.u64(0), a.u32(1), a.u32(2), AT_SYMLINK_NOFOLLOW)
+    chown_at(
+        t,
+        libc::AT_FDCWD,
+        a.u64(0),
+        a.u32(1),
+        a.u32(2),
+        AT_SYMLINK_NOFOLLOW,
+    )
 }
 
 fn sys_fchown(t: &mut Task, a: &SyscallArgs) -> SysResult {
@@ -176,7 +225,10 @@ fn sys_truncate(t: &mut Task, a: &SyscallArgs) -> SysResult {
     if p.mount.read_only() {
         return Err(Errno::EROFS);
     }
-    p.dentry.inode.setattr(&SetAttr { size: Some(len as u64), ..Default::default() })?;
+    p.dentry.inode.setattr(&SetAttr {
+        size: Some(len as u64),
+        ..Default::default()
+    })?;
     Ok(0)
 }
 
@@ -193,7 +245,10 @@ fn sys_ftruncate(t: &mut Task, a: &SyscallArgs) -> SysResult {
     if inode.attr()?.file_type() != FileType::Regular {
         return Err(Errno::EINVAL);
     }
-    inode.setattr(&SetAttr { size: Some(len as u64), ..Default::default() })?;
+    inode.setattr(&SetAttr {
+        size: Some(len as u64),
+        ..Default::default()
+    })?;
     Ok(0)
 }
 
@@ -217,12 +272,19 @@ fn time_set(ts: &Timespec) -> Result<Option<TimeSet>, Errno> {
 }
 
 /// Apply times to a resolved target with utimensat's permission rules.
-fn set_times(t: &Task, inode: &Arc<dyn Inode>, path: &Option<Path>, atime: Option<TimeSet>, mtime: Option<TimeSet>) -> SysResult {
+fn set_times(
+    t: &Task,
+    inode: &Arc<dyn Inode>,
+    path: &Option<Path>,
+    atime: Option<TimeSet>,
+    mtime: Option<TimeSet>,
+) -> SysResult {
     if atime.is_none() && mtime.is_none() {
         return Ok(0);
     }
     let a = inode.attr()?;
-    let only_now = matches!(atime, None | Some(TimeSet::Now)) && matches!(mtime, None | Some(TimeSet::Now));
+    let only_now =
+        matches!(atime, None | Some(TimeSet::Now)) && matches!(mtime, None | Some(TimeSet::Now));
     if !perm::is_owner(&a, &t.creds) {
         if !only_now {
             return Err(Errno::EPERM);
@@ -230,11 +292,22 @@ fn set_times(t: &Task, inode: &Arc<dyn Inode>, path: &Option<Path>, atime: Optio
         perm::check(&a, &t.creds, MAY_WRITE)?;
     }
     check_rofs(path)?;
-    inode.setattr(&SetAttr { atime, mtime, ..Default::default() })?;
+    inode.setattr(&SetAttr {
+        atime,
+        mtime,
+        ..Default::default()
+    })?;
     Ok(0)
 }
 
-fn utimes_at(t: &Task, dirfd: i32, path: u64, atime: Option<TimeSet>, mtime: Option<TimeSet>, flags: u32) -> SysResult {
+fn utimes_at(
+    t: &Task,
+    dirfd: i32,
+    path: u64,
+    atime: Option<TimeSet>,
+    mtime: Option<TimeSet>,
+    flags: u32,
+) -> SysResult {
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -247,7 +320,12 @@ fn utimes_at(t: &Task, dirfd: i32, path: u64, atime: Option<TimeSet>, mtime: Opt
         return set_times(t, &i, &p, atime, mtime);
     }
     let path = t.read_path(path)?;
-    let p = t.resolve(dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?;
+    let p = t.resolve(
+        dirfd,
+        &path,
+        flags & AT_SYMLINK_NOFOLLOW == 0,
+        flags & AT_EMPTY_PATH != 0,
+    )?;
     set_times(t, &p.dentry.inode.clone(), &Some(p), atime, mtime)
 }
 
@@ -270,7 +348,10 @@ fn timevals(t: &Task, addr: u64) -> Result<(Option<TimeSet>, Option<TimeSet>), E
         if !(0..1_000_000).contains(&v.tv_usec) {
             return Err(Errno::EINVAL);
         }
-        Ok(Some(TimeSet::At(Timespec { tv_sec: v.tv_sec, tv_nsec: v.tv_usec * 1000 })))
+        Ok(Some(TimeSet::At(Timespec {
+            tv_sec: v.tv_sec,
+            tv_nsec: v.tv_usec * 1000,
+        })))
     };
     Ok((conv(&tv[0])?, conv(&tv[1])?))
 }
@@ -290,7 +371,16 @@ fn sys_utime(t: &mut Task, a: &SyscallArgs) -> SysResult {
         (Some(TimeSet::Now), Some(TimeSet::Now))
     } else {
         let b: [i64; 2] = t.mm.read_obj(a.u64(1))?;
-        (Some(TimeSet::At(Timespec { tv_sec: b[0], tv_nsec: 0 })), Some(TimeSet::At(Timespec { tv_sec: b[1], tv_nsec: 0 })))
+        (
+            Some(TimeSet::At(Timespec {
+                tv_sec: b[0],
+                tv_nsec: 0,
+            })),
+            Some(TimeSet::At(Timespec {
+                tv_sec: b[1],
+                tv_nsec: 0,
+            })),
+        )
     };
     utimes_at(t, libc::AT_FDCWD, a.u64(0), at, mt, 0)
 }

@@ -11,8 +11,16 @@ pub fn register(t: &mut Table) {
     t.add(sysno::CHDIR, sys_chdir, &[Arg::Path]);
     t.add(sysno::FCHDIR, sys_fchdir, &[Arg::Fd]);
     t.add(sysno::CHROOT, sys_chroot, &[Arg::Path]);
-    t.add(sysno::GETDENTS64, sys_getdents64, &[Arg::Fd, Arg::Ptr, Arg::Int]);
-    t.add(sysno::GETDENTS, sys_getdents, &[Arg::Fd, Arg::Ptr, Arg::Int]);
+    t.add(
+        sysno::GETDENTS64,
+        sys_getdents64,
+        &[Arg::Fd, Arg::Ptr, Arg::Int],
+    );
+    t.add(
+        sysno::GETDENTS,
+        sys_getdents,
+        &[Arg::Fd, Arg::Ptr, Arg::Int],
+    );
 }
 
 fn sys_getcwd(t: &mut Task, a: &SyscallArgs) -> SysResult {
@@ -75,17 +83,29 @@ fn entries(t: &Task, f: &File) -> Result<Vec<DirEntry>, Errno> {
     }
     let mut list = Vec::new();
     let me = f.attr()?;
-    list.push(DirEntry { name: b".".to_vec(), ino: me.ino, kind: FileType::Directory });
+    list.push(DirEntry {
+        name: b".".to_vec(),
+        ino: me.ino,
+        kind: FileType::Directory,
+    });
     let parent_ino = match &f.path {
         Some(p) => {
             let root = t.fs.st.lock().root.clone();
             let w = crate::vfs::Walk::new(&t.k.mounts, &root, &t.creds);
             let mut w = w;
-            w.step(p, b"..").ok().and_then(|pp| pp.dentry.inode.attr().ok()).map(|a| a.ino).unwrap_or(me.ino)
+            w.step(p, b"..")
+                .ok()
+                .and_then(|pp| pp.dentry.inode.attr().ok())
+                .map(|a| a.ino)
+                .unwrap_or(me.ino)
         }
         None => me.ino,
     };
-    list.push(DirEntry { name: b"..".to_vec(), ino: parent_ino, kind: FileType::Directory });
+    list.push(DirEntry {
+        name: b"..".to_vec(),
+        ino: parent_ino,
+        kind: FileType::Directory,
+    });
     list.extend(f.ops.readdir(f)?);
     cur.entries = Some(list.clone());
     Ok(list)

@@ -8,12 +8,26 @@ use std::sync::Arc;
 
 pub fn register(t: &mut Table) {
     t.add(sysno::CLOSE, sys_close, &[Arg::Fd]);
-    t.add(sysno::CLOSE_RANGE, sys_close_range, &[Arg::Int, Arg::Int, Arg::Hex]);
+    t.add(
+        sysno::CLOSE_RANGE,
+        sys_close_range,
+        &[Arg::Int, Arg::Int, Arg::Hex],
+    );
     t.add(sysno::DUP, sys_dup, &[Arg::Fd]);
     t.add(sysno::DUP2, sys_dup2, &[Arg::Fd, Arg::Fd]);
     t.add(sysno::DUP3, sys_dup3, &[Arg::Fd, Arg::Fd, Arg::Hex]);
-    t.partial(sysno::FCNTL, sys_fcntl, &[Arg::Fd, Arg::Int, Arg::Hex], "record locks, leases, owners and seals are not implemented (EINVAL)");
-    t.partial(sysno::IOCTL, sys_ioctl, &[Arg::Fd, Arg::Hex, Arg::Hex], "generic fd ioctls and what each file type implements");
+    t.partial(
+        sysno::FCNTL,
+        sys_fcntl,
+        &[Arg::Fd, Arg::Int, Arg::Hex],
+        "record locks, leases, owners and seals are not implemented (EINVAL)",
+    );
+    t.partial(
+        sysno::IOCTL,
+        sys_ioctl,
+        &[Arg::Fd, Arg::Hex, Arg::Hex],
+        "generic fd ioctls and what each file type implements",
+    );
 }
 
 fn nofile(t: &Task) -> u64 {
@@ -36,7 +50,8 @@ fn sys_close_range(t: &mut Task, a: &SyscallArgs) -> SysResult {
     if flags & CLOSE_RANGE_UNSHARE != 0 && Arc::strong_count(&t.fds) > 1 {
         t.fds = Arc::new(t.fds.fork());
     }
-    t.fds.close_range(first, last, flags & CLOSE_RANGE_CLOEXEC != 0);
+    t.fds
+        .close_range(first, last, flags & CLOSE_RANGE_CLOEXEC != 0);
     Ok(0)
 }
 
@@ -75,11 +90,13 @@ fn sys_fcntl(t: &mut Task, a: &SyscallArgs) -> SysResult {
             if min >= lim {
                 return Err(Errno::EINVAL);
             }
-            Ok(t.fds.install(f, a.i32(1) == libc::F_DUPFD_CLOEXEC, min, lim)? as u64)
+            Ok(t.fds
+                .install(f, a.i32(1) == libc::F_DUPFD_CLOEXEC, min, lim)? as u64)
         }
         libc::F_GETFD => Ok(t.fds.get_cloexec(fd)? as u64),
         libc::F_SETFD => {
-            t.fds.set_cloexec(fd, a.u64(2) & libc::FD_CLOEXEC as u64 != 0)?;
+            t.fds
+                .set_cloexec(fd, a.u64(2) & libc::FD_CLOEXEC as u64 != 0)?;
             Ok(0)
         }
         libc::F_GETFL => {
@@ -128,7 +145,11 @@ fn sys_ioctl(t: &mut Task, a: &SyscallArgs) -> SysResult {
         FIONBIO => {
             let on: i32 = t.mm.read_obj(arg)?;
             let fl = f.flags() & !(libc::O_NONBLOCK as u32);
-            f.set_status_flags(if on != 0 { fl | libc::O_NONBLOCK as u32 } else { fl });
+            f.set_status_flags(if on != 0 {
+                fl | libc::O_NONBLOCK as u32
+            } else {
+                fl
+            });
             Ok(0)
         }
         FIONREAD => {

@@ -9,12 +9,30 @@ use abi::{sysno, Errno, PAGE_SIZE};
 use platform::Prot;
 
 pub fn register(t: &mut Table) {
-    t.partial(sysno::MMAP, sys_mmap, &[Arg::Ptr, Arg::Hex, Arg::Hex, Arg::Hex, Arg::Fd, Arg::Hex], "no MAP_HUGETLB, MAP_LOCKED is not locking");
+    t.partial(
+        sysno::MMAP,
+        sys_mmap,
+        &[Arg::Ptr, Arg::Hex, Arg::Hex, Arg::Hex, Arg::Fd, Arg::Hex],
+        "no MAP_HUGETLB, MAP_LOCKED is not locking",
+    );
     t.add(sysno::MUNMAP, sys_munmap, &[Arg::Ptr, Arg::Hex]);
-    t.add(sysno::MPROTECT, sys_mprotect, &[Arg::Ptr, Arg::Hex, Arg::Hex]);
+    t.add(
+        sysno::MPROTECT,
+        sys_mprotect,
+        &[Arg::Ptr, Arg::Hex, Arg::Hex],
+    );
     t.add(sysno::BRK, sys_brk, &[Arg::Ptr]);
-    t.add(sysno::MREMAP, sys_mremap, &[Arg::Ptr, Arg::Hex, Arg::Hex, Arg::Hex, Arg::Ptr]);
-    t.partial(sysno::MADVISE, sys_madvise, &[Arg::Ptr, Arg::Hex, Arg::Int], "hints are accepted and ignored; MADV_REMOVE unsupported");
+    t.add(
+        sysno::MREMAP,
+        sys_mremap,
+        &[Arg::Ptr, Arg::Hex, Arg::Hex, Arg::Hex, Arg::Ptr],
+    );
+    t.partial(
+        sysno::MADVISE,
+        sys_madvise,
+        &[Arg::Ptr, Arg::Hex, Arg::Int],
+        "hints are accepted and ignored; MADV_REMOVE unsupported",
+    );
     t.add(sysno::MINCORE, sys_mincore, &[Arg::Ptr, Arg::Hex, Arg::Ptr]);
     t.add(sysno::MSYNC, sys_msync, &[Arg::Ptr, Arg::Hex, Arg::Hex]);
 }
@@ -62,7 +80,8 @@ const KNOWN: u64 = MAP_TYPE
     | (0x3f << 26);
 
 fn sys_mmap(t: &mut Task, a: &SyscallArgs) -> SysResult {
-    let (addr, len, prot, flags, fd, off) = (a.u64(0), a.u64(1), a.u64(2), a.u64(3), a.fd(4), a.u64(5));
+    let (addr, len, prot, flags, fd, off) =
+        (a.u64(0), a.u64(1), a.u64(2), a.u64(3), a.fd(4), a.u64(5));
     let kind = flags & MAP_TYPE;
     if !matches!(kind, MAP_SHARED | MAP_PRIVATE | MAP_SHARED_VALIDATE) {
         return Err(Errno::EINVAL);
@@ -95,7 +114,10 @@ fn sys_mmap(t: &mut Task, a: &SyscallArgs) -> SysResult {
     o.noreserve = flags & MAP_NORESERVE != 0;
     if flags & MAP_ANONYMOUS != 0 {
         if shared {
-            o.backing = Backing::File { m: SharedAnon::new(t.k.mf.clone(), plen), off: 0 };
+            o.backing = Backing::File {
+                m: SharedAnon::new(t.k.mf.clone(), plen),
+                off: 0,
+            };
         }
         return t.mm.mmap(o);
     }
@@ -121,7 +143,10 @@ fn sys_mmap(t: &mut Task, a: &SyscallArgs) -> SysResult {
     // /dev/zero: private maps are anonymous memory, shared ones shared anonymous memory.
     if a_.file_type() == crate::vfs::FileType::CharDev && a_.rdev == libc::makedev(1, 5) {
         if shared {
-            o.backing = Backing::File { m: SharedAnon::new(t.k.mf.clone(), plen), off: 0 };
+            o.backing = Backing::File {
+                m: SharedAnon::new(t.k.mf.clone(), plen),
+                off: 0,
+            };
         }
         return t.mm.mmap(o);
     }

@@ -6,15 +6,22 @@
 
 pub mod args;
 pub mod attr;
+pub mod clone;
 pub mod dir;
 pub mod fd;
+pub mod futex;
+pub mod kill;
 pub mod mmap;
 pub mod namei;
 pub mod open;
 pub mod process;
 pub mod read_write;
+pub mod session;
+pub mod sigwait;
 pub mod stat;
 pub mod sync;
+pub mod time_restart;
+pub mod wait;
 
 pub use args::{Arg, SyscallArgs};
 
@@ -59,7 +66,12 @@ impl Table {
     /// The full table, every family registered.
     pub fn build() -> Table {
         let entries = (0..sysno::COUNT)
-            .map(|nr| Entry { name: sysno::NAMES[nr], handler: None, tier: Tier::Unimplemented, args: &[] })
+            .map(|nr| Entry {
+                name: sysno::NAMES[nr],
+                handler: None,
+                tier: Tier::Unimplemented,
+                args: &[],
+            })
             .collect();
         let mut t = Table { entries };
         read_write::register(&mut t);
@@ -69,6 +81,12 @@ impl Table {
         attr::register(&mut t);
         dir::register(&mut t);
         sync::register(&mut t);
+        clone::register(&mut t);
+        wait::register(&mut t);
+        futex::register(&mut t);
+        kill::register(&mut t);
+        sigwait::register(&mut t);
+        session::register(&mut t);
         fd::register(&mut t);
         mmap::register(&mut t);
         process::register(&mut t);
@@ -80,7 +98,10 @@ impl Table {
     }
 
     pub fn entries(&self) -> impl Iterator<Item = (usize, &Entry)> {
-        self.entries.iter().enumerate().filter(|(_, e)| !e.name.is_empty())
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !e.name.is_empty())
     }
 
     fn set(&mut self, nr: usize, handler: Handler, tier: Tier, args: &'static [Arg]) {
@@ -97,7 +118,13 @@ impl Table {
     }
 
     /// Register a partially supported syscall with a note on what is missing.
-    pub fn partial(&mut self, nr: usize, handler: Handler, args: &'static [Arg], note: &'static str) {
+    pub fn partial(
+        &mut self,
+        nr: usize,
+        handler: Handler,
+        args: &'static [Arg],
+        note: &'static str,
+    ) {
         self.set(nr, handler, Tier::Partial(note), args);
     }
 

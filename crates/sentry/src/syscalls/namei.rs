@@ -11,19 +11,52 @@ pub fn register(t: &mut Table) {
     t.add(sysno::MKDIR, sys_mkdir, &[Arg::Path, Arg::Oct]);
     t.add(sysno::MKDIRAT, sys_mkdirat, &[Arg::Fd, Arg::Path, Arg::Oct]);
     t.add(sysno::MKNOD, sys_mknod, &[Arg::Path, Arg::Oct, Arg::Hex]);
-    t.add(sysno::MKNODAT, sys_mknodat, &[Arg::Fd, Arg::Path, Arg::Oct, Arg::Hex]);
+    t.add(
+        sysno::MKNODAT,
+        sys_mknodat,
+        &[Arg::Fd, Arg::Path, Arg::Oct, Arg::Hex],
+    );
     t.add(sysno::RMDIR, sys_rmdir, &[Arg::Path]);
     t.add(sysno::UNLINK, sys_unlink, &[Arg::Path]);
-    t.add(sysno::UNLINKAT, sys_unlinkat, &[Arg::Fd, Arg::Path, Arg::Hex]);
+    t.add(
+        sysno::UNLINKAT,
+        sys_unlinkat,
+        &[Arg::Fd, Arg::Path, Arg::Hex],
+    );
     t.add(sysno::RENAME, sys_rename, &[Arg::Path, Arg::Path]);
-    t.add(sysno::RENAMEAT, sys_renameat, &[Arg::Fd, Arg::Path, Arg::Fd, Arg::Path]);
-    t.partial(sysno::RENAMEAT2, sys_renameat2, &[Arg::Fd, Arg::Path, Arg::Fd, Arg::Path, Arg::Hex], "RENAME_WHITEOUT is refused");
+    t.add(
+        sysno::RENAMEAT,
+        sys_renameat,
+        &[Arg::Fd, Arg::Path, Arg::Fd, Arg::Path],
+    );
+    t.partial(
+        sysno::RENAMEAT2,
+        sys_renameat2,
+        &[Arg::Fd, Arg::Path, Arg::Fd, Arg::Path, Arg::Hex],
+        "RENAME_WHITEOUT is refused",
+    );
     t.add(sysno::LINK, sys_link, &[Arg::Path, Arg::Path]);
-    t.add(sysno::LINKAT, sys_linkat, &[Arg::Fd, Arg::Path, Arg::Fd, Arg::Path, Arg::Hex]);
+    t.add(
+        sysno::LINKAT,
+        sys_linkat,
+        &[Arg::Fd, Arg::Path, Arg::Fd, Arg::Path, Arg::Hex],
+    );
     t.add(sysno::SYMLINK, sys_symlink, &[Arg::Path, Arg::Path]);
-    t.add(sysno::SYMLINKAT, sys_symlinkat, &[Arg::Path, Arg::Fd, Arg::Path]);
-    t.add(sysno::READLINK, sys_readlink, &[Arg::Path, Arg::OutBuf, Arg::Int]);
-    t.add(sysno::READLINKAT, sys_readlinkat, &[Arg::Fd, Arg::Path, Arg::OutBuf, Arg::Int]);
+    t.add(
+        sysno::SYMLINKAT,
+        sys_symlinkat,
+        &[Arg::Path, Arg::Fd, Arg::Path],
+    );
+    t.add(
+        sysno::READLINK,
+        sys_readlink,
+        &[Arg::Path, Arg::OutBuf, Arg::Int],
+    );
+    t.add(
+        sysno::READLINKAT,
+        sys_readlinkat,
+        &[Arg::Fd, Arg::Path, Arg::OutBuf, Arg::Int],
+    );
 }
 
 const AT_REMOVEDIR: u32 = 0x200;
@@ -33,7 +66,9 @@ const AT_EMPTY_PATH: u32 = 0x1000;
 fn mkdirat(t: &mut Task, dirfd: i32, path: u64, mode: u32) -> SysResult {
     let path = t.read_path(path)?;
     let start = t.start_dir(dirfd, &path)?;
-    let node = NewNode::Dir { mode: mode & 0o1777 & !t.umask() };
+    let node = NewNode::Dir {
+        mode: mode & 0o1777 & !t.umask(),
+    };
     let owner = t.owner();
     t.with_walk(|w| namei::create(w, &start, &path, node, owner))?;
     Ok(0)
@@ -52,12 +87,18 @@ fn mknodat(t: &mut Task, dirfd: i32, path: u64, mode: u32, dev: u64) -> SysResul
     let perm_bits = mode & 0o7777 & !t.umask();
     let node = match mode & S_IFMT {
         0 | S_IFREG => NewNode::File { mode: perm_bits },
-        S_IFIFO | S_IFSOCK => NewNode::Node { mode: (mode & S_IFMT) | perm_bits, rdev: 0 },
+        S_IFIFO | S_IFSOCK => NewNode::Node {
+            mode: (mode & S_IFMT) | perm_bits,
+            rdev: 0,
+        },
         S_IFCHR | S_IFBLK => {
             if !t.creds.has_cap(CAP_MKNOD) {
                 return Err(Errno::EPERM);
             }
-            NewNode::Node { mode: (mode & S_IFMT) | perm_bits, rdev: dev }
+            NewNode::Node {
+                mode: (mode & S_IFMT) | perm_bits,
+                rdev: dev,
+            }
         }
         crate::vfs::inode::S_IFDIR => return Err(Errno::EPERM),
         _ => return Err(Errno::EINVAL),
@@ -129,7 +170,12 @@ fn linkat(t: &mut Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: u32
     }
     let old = t.read_path(old)?;
     let new = t.read_path(new)?;
-    let src = t.resolve(olddir, &old, flags & AT_SYMLINK_FOLLOW != 0, flags & AT_EMPTY_PATH != 0)?;
+    let src = t.resolve(
+        olddir,
+        &old,
+        flags & AT_SYMLINK_FOLLOW != 0,
+        flags & AT_EMPTY_PATH != 0,
+    )?;
     let ns = t.start_dir(newdir, &new)?;
     t.with_walk(|w| namei::link(w, &src, &ns, &new))?;
     Ok(0)

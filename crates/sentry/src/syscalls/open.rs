@@ -7,7 +7,11 @@ use abi::{sysno, Errno};
 
 pub fn register(t: &mut Table) {
     t.add(sysno::OPEN, sys_open, &[Arg::Path, Arg::Hex, Arg::Oct]);
-    t.add(sysno::OPENAT, sys_openat, &[Arg::Fd, Arg::Path, Arg::Hex, Arg::Oct]);
+    t.add(
+        sysno::OPENAT,
+        sys_openat,
+        &[Arg::Fd, Arg::Path, Arg::Hex, Arg::Oct],
+    );
     t.add(sysno::CREAT, sys_creat, &[Arg::Path, Arg::Oct]);
 }
 
@@ -37,9 +41,12 @@ pub fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) 
     let start = t.start_dir(dirfd, &path)?;
     let umask = t.umask();
     let owner = t.owner();
-    let file = t.with_walk(|w| crate::vfs::open::open(w, &start, &path, flags, mode, umask, owner))?;
+    let file =
+        t.with_walk(|w| crate::vfs::open::open(w, &start, &path, flags, mode, umask, owner))?;
     let limit = t.tg.limits.lock().cur(RLIMIT_NOFILE);
-    let fd = t.fds.install(file, flags & libc::O_CLOEXEC as u32 != 0, 0, limit)?;
+    let fd = t
+        .fds
+        .install(file, flags & libc::O_CLOEXEC as u32 != 0, 0, limit)?;
     Ok(fd as u64)
 }
 
@@ -53,5 +60,11 @@ fn sys_openat(t: &mut Task, a: &SyscallArgs) -> SysResult {
 
 fn sys_creat(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let flags = (libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC) as u32;
-    do_open(t, libc::AT_FDCWD, a.u64(0), flags, a.u32(1)).map_err(|e| if e == Errno::EISDIR { Errno::EISDIR } else { e })
+    do_open(t, libc::AT_FDCWD, a.u64(0), flags, a.u32(1)).map_err(|e| {
+        if e == Errno::EISDIR {
+            Errno::EISDIR
+        } else {
+            e
+        }
+    })
 }

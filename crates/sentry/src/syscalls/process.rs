@@ -11,11 +11,30 @@ pub fn register(t: &mut Table) {
     t.add(sysno::GETPPID, sys_getppid, &[]);
     t.add(sysno::GETTID, sys_gettid, &[]);
     t.add(sysno::SET_TID_ADDRESS, sys_set_tid_address, &[Arg::Ptr]);
-    t.partial(sysno::SET_ROBUST_LIST, sys_set_robust_list, &[Arg::Ptr, Arg::Int], "recorded; lists are walked at exit once futexes exist");
-    t.add(sysno::GET_ROBUST_LIST, sys_get_robust_list, &[Arg::Int, Arg::Ptr, Arg::Ptr]);
+    t.partial(
+        sysno::SET_ROBUST_LIST,
+        sys_set_robust_list,
+        &[Arg::Ptr, Arg::Int],
+        "recorded; lists are walked at exit once futexes exist",
+    );
+    t.add(
+        sysno::GET_ROBUST_LIST,
+        sys_get_robust_list,
+        &[Arg::Int, Arg::Ptr, Arg::Ptr],
+    );
     t.add(sysno::ARCH_PRCTL, sys_arch_prctl, &[Arg::Hex, Arg::Hex]);
-    t.partial(sysno::EXECVE, sys_execve, &[Arg::Path, Arg::Ptr, Arg::Ptr], "ELF programs; #! scripts and multi-threaded callers come with the process issue");
-    t.partial(sysno::PRCTL, sys_prctl, &[Arg::Int, Arg::Hex, Arg::Hex, Arg::Hex, Arg::Hex], "PR_SET_NAME/PR_GET_NAME, dumpable, no_new_privs");
+    t.partial(
+        sysno::EXECVE,
+        sys_execve,
+        &[Arg::Path, Arg::Ptr, Arg::Ptr],
+        "ELF programs; #! scripts and multi-threaded callers come with the process issue",
+    );
+    t.partial(
+        sysno::PRCTL,
+        sys_prctl,
+        &[Arg::Int, Arg::Hex, Arg::Hex, Arg::Hex, Arg::Hex],
+        "PR_SET_NAME/PR_GET_NAME, dumpable, no_new_privs",
+    );
 }
 
 fn sys_exit(t: &mut Task, a: &SyscallArgs) -> SysResult {
@@ -114,7 +133,8 @@ pub fn read_string_array(t: &Task, addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
     }
     let mut total = 0usize;
     for i in 0.. {
-        let p: u64 = t.mm.read_obj(addr.checked_add(i * 8).ok_or(Errno::EFAULT)?)?;
+        let p: u64 =
+            t.mm.read_obj(addr.checked_add(i * 8).ok_or(Errno::EFAULT)?)?;
         if p == 0 {
             break;
         }

@@ -13,14 +13,40 @@ const MAX_RW_COUNT: u64 = 0x7fff_f000;
 pub fn register(t: &mut Table) {
     t.add(sysno::READ, sys_read, &[Arg::Fd, Arg::OutBuf, Arg::Int]);
     t.add(sysno::WRITE, sys_write, &[Arg::Fd, Arg::InBuf(2), Arg::Int]);
-    t.add(sysno::PREAD64, sys_pread64, &[Arg::Fd, Arg::OutBuf, Arg::Int, Arg::Int]);
-    t.add(sysno::PWRITE64, sys_pwrite64, &[Arg::Fd, Arg::InBuf(2), Arg::Int, Arg::Int]);
+    t.add(
+        sysno::PREAD64,
+        sys_pread64,
+        &[Arg::Fd, Arg::OutBuf, Arg::Int, Arg::Int],
+    );
+    t.add(
+        sysno::PWRITE64,
+        sys_pwrite64,
+        &[Arg::Fd, Arg::InBuf(2), Arg::Int, Arg::Int],
+    );
     t.add(sysno::READV, sys_readv, &[Arg::Fd, Arg::Ptr, Arg::Int]);
     t.add(sysno::WRITEV, sys_writev, &[Arg::Fd, Arg::Ptr, Arg::Int]);
-    t.add(sysno::PREADV, sys_preadv, &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Int]);
-    t.add(sysno::PWRITEV, sys_pwritev, &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Int]);
-    t.partial(sysno::PREADV2, sys_preadv2, &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Int, Arg::Int, Arg::Hex], "RWF_* flags other than RWF_HIPRI are refused");
-    t.partial(sysno::PWRITEV2, sys_pwritev2, &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Int, Arg::Int, Arg::Hex], "RWF_* flags other than RWF_HIPRI/RWF_DSYNC/RWF_SYNC are refused");
+    t.add(
+        sysno::PREADV,
+        sys_preadv,
+        &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Int],
+    );
+    t.add(
+        sysno::PWRITEV,
+        sys_pwritev,
+        &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Int],
+    );
+    t.partial(
+        sysno::PREADV2,
+        sys_preadv2,
+        &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Int, Arg::Int, Arg::Hex],
+        "RWF_* flags other than RWF_HIPRI are refused",
+    );
+    t.partial(
+        sysno::PWRITEV2,
+        sys_pwritev2,
+        &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Int, Arg::Int, Arg::Hex],
+        "RWF_* flags other than RWF_HIPRI/RWF_DSYNC/RWF_SYNC are refused",
+    );
     t.add(sysno::LSEEK, sys_lseek, &[Arg::Fd, Arg::Int, Arg::Int]);
 }
 
@@ -214,13 +240,16 @@ fn sys_lseek(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let new = match whence as i32 {
         libc::SEEK_SET => off,
         libc::SEEK_CUR => pos.checked_add(off).ok_or(Errno::EINVAL)?,
-        libc::SEEK_END => (f.attr()?.size as i64).checked_add(off).ok_or(Errno::EINVAL)?,
+        libc::SEEK_END => (f.attr()?.size as i64)
+            .checked_add(off)
+            .ok_or(Errno::EINVAL)?,
         libc::SEEK_DATA | libc::SEEK_HOLE => {
             if off < 0 {
                 return Err(Errno::ENXIO);
             }
             let size = f.attr()?.size as i64;
-            f.ops.seek_data(&f, off, size, whence as i32 == libc::SEEK_HOLE)?
+            f.ops
+                .seek_data(&f, off, size, whence as i32 == libc::SEEK_HOLE)?
         }
         _ => return Err(Errno::EINVAL),
     };

@@ -10,11 +10,27 @@ pub fn register(t: &mut Table) {
     t.add(sysno::STAT, sys_stat, &[Arg::Path, Arg::Ptr]);
     t.add(sysno::LSTAT, sys_lstat, &[Arg::Path, Arg::Ptr]);
     t.add(sysno::FSTAT, sys_fstat, &[Arg::Fd, Arg::Ptr]);
-    t.add(sysno::NEWFSTATAT, sys_newfstatat, &[Arg::Fd, Arg::Path, Arg::Ptr, Arg::Hex]);
-    t.add(sysno::STATX, sys_statx, &[Arg::Fd, Arg::Path, Arg::Hex, Arg::Hex, Arg::Ptr]);
+    t.add(
+        sysno::NEWFSTATAT,
+        sys_newfstatat,
+        &[Arg::Fd, Arg::Path, Arg::Ptr, Arg::Hex],
+    );
+    t.add(
+        sysno::STATX,
+        sys_statx,
+        &[Arg::Fd, Arg::Path, Arg::Hex, Arg::Hex, Arg::Ptr],
+    );
     t.add(sysno::ACCESS, sys_access, &[Arg::Path, Arg::Oct]);
-    t.add(sysno::FACCESSAT, sys_faccessat, &[Arg::Fd, Arg::Path, Arg::Oct]);
-    t.add(sysno::FACCESSAT2, sys_faccessat2, &[Arg::Fd, Arg::Path, Arg::Oct, Arg::Hex]);
+    t.add(
+        sysno::FACCESSAT,
+        sys_faccessat,
+        &[Arg::Fd, Arg::Path, Arg::Oct],
+    );
+    t.add(
+        sysno::FACCESSAT2,
+        sys_faccessat2,
+        &[Arg::Fd, Arg::Path, Arg::Oct, Arg::Hex],
+    );
 }
 
 const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
@@ -33,7 +49,11 @@ pub fn to_stat(a: &Attr) -> Stat {
         st_gid: a.gid,
         st_rdev: a.rdev,
         st_size: a.size as i64,
-        st_blksize: if a.blksize == 0 { 4096 } else { a.blksize as i64 },
+        st_blksize: if a.blksize == 0 {
+            4096
+        } else {
+            a.blksize as i64
+        },
         st_blocks: a.blocks as i64,
         st_atime: a.atime.tv_sec,
         st_atime_nsec: a.atime.tv_nsec,
@@ -94,7 +114,11 @@ const STATX_BTIME: u32 = 0x800;
 const STATX_RESERVED: u32 = 0x8000_0000;
 
 fn stx_ts(t: abi::Timespec) -> StatxTimestamp {
-    StatxTimestamp { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec as u32, _reserved: 0 }
+    StatxTimestamp {
+        tv_sec: t.tv_sec,
+        tv_nsec: t.tv_nsec as u32,
+        _reserved: 0,
+    }
 }
 
 fn sys_statx(t: &mut Task, a: &SyscallArgs) -> SysResult {
@@ -109,7 +133,11 @@ fn sys_statx(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let has_btime = at.btime.tv_sec != 0 || at.btime.tv_nsec != 0;
     let sx = Statx {
         stx_mask: STATX_BASIC_STATS | if has_btime { STATX_BTIME } else { 0 },
-        stx_blksize: if at.blksize == 0 { 4096 } else { at.blksize as u32 },
+        stx_blksize: if at.blksize == 0 {
+            4096
+        } else {
+            at.blksize as u32
+        },
         stx_nlink: at.nlink as u32,
         stx_uid: at.uid,
         stx_gid: at.gid,
@@ -136,7 +164,12 @@ fn access(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, flags: u32) -> Sy
         return Err(Errno::EINVAL);
     }
     let path = t.read_path(path_addr)?;
-    let p = t.resolve(dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?;
+    let p = t.resolve(
+        dirfd,
+        &path,
+        flags & AT_SYMLINK_NOFOLLOW == 0,
+        flags & AT_EMPTY_PATH != 0,
+    )?;
     if mode == 0 {
         return Ok(0);
     }
@@ -161,7 +194,13 @@ fn access(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, flags: u32) -> Sy
         want |= MAY_EXEC;
     }
     perm::check(&at, &creds, want)?;
-    if mode & 2 != 0 && p.mount.read_only() && matches!(at.file_type(), FileType::Regular | FileType::Directory | FileType::Symlink) {
+    if mode & 2 != 0
+        && p.mount.read_only()
+        && matches!(
+            at.file_type(),
+            FileType::Regular | FileType::Directory | FileType::Symlink
+        )
+    {
         return Err(Errno::EROFS);
     }
     Ok(0)

@@ -75,7 +75,10 @@ impl Dentry {
         let inode = self.inode.lookup(name)?;
         let mut children = self.children.lock();
         // Another thread may have raced us; keep the first.
-        let d = children.entry(name.to_vec()).or_insert_with(|| self.child(name, inode)).clone();
+        let d = children
+            .entry(name.to_vec())
+            .or_insert_with(|| self.child(name, inode))
+            .clone();
         Ok(d)
     }
 

@@ -34,21 +34,36 @@ impl FdTable {
         if fd < 0 {
             return Err(Errno::EBADF);
         }
-        self.slots.lock().get(fd as usize).and_then(|s| s.as_ref()).map(|s| s.file.clone()).ok_or(Errno::EBADF)
+        self.slots
+            .lock()
+            .get(fd as usize)
+            .and_then(|s| s.as_ref())
+            .map(|s| s.file.clone())
+            .ok_or(Errno::EBADF)
     }
 
     pub fn get_cloexec(&self, fd: i32) -> Result<bool, Errno> {
         if fd < 0 {
             return Err(Errno::EBADF);
         }
-        self.slots.lock().get(fd as usize).and_then(|s| s.as_ref()).map(|s| s.cloexec).ok_or(Errno::EBADF)
+        self.slots
+            .lock()
+            .get(fd as usize)
+            .and_then(|s| s.as_ref())
+            .map(|s| s.cloexec)
+            .ok_or(Errno::EBADF)
     }
 
     pub fn set_cloexec(&self, fd: i32, on: bool) -> Result<(), Errno> {
         if fd < 0 {
             return Err(Errno::EBADF);
         }
-        match self.slots.lock().get_mut(fd as usize).and_then(|s| s.as_mut()) {
+        match self
+            .slots
+            .lock()
+            .get_mut(fd as usize)
+            .and_then(|s| s.as_mut())
+        {
             Some(s) => {
                 s.cloexec = on;
                 Ok(())
@@ -58,14 +73,26 @@ impl FdTable {
     }
 
     /// Install at the lowest free fd >= `min`, below `limit` (RLIMIT_NOFILE).
-    pub fn install(&self, file: Arc<File>, cloexec: bool, min: u64, limit: u64) -> Result<i32, Errno> {
+    pub fn install(
+        &self,
+        file: Arc<File>,
+        cloexec: bool,
+        min: u64,
+        limit: u64,
+    ) -> Result<i32, Errno> {
         let limit = limit.min(NR_OPEN);
         if min >= limit {
-            return Err(if min >= NR_OPEN { Errno::EINVAL } else { Errno::EMFILE });
+            return Err(if min >= NR_OPEN {
+                Errno::EINVAL
+            } else {
+                Errno::EMFILE
+            });
         }
         let mut slots = self.slots.lock();
         let start = min as usize;
-        let free = (start..slots.len()).find(|&i| slots[i].is_none()).unwrap_or(slots.len().max(start));
+        let free = (start..slots.len())
+            .find(|&i| slots[i].is_none())
+            .unwrap_or(slots.len().max(start));
         if free as u64 >= limit {
             return Err(Errno::EMFILE);
         }
@@ -77,7 +104,13 @@ impl FdTable {
     }
 
     /// Install at exactly `fd` (dup2/dup3), returning what was there.
-    pub fn install_at(&self, fd: i32, file: Arc<File>, cloexec: bool, limit: u64) -> Result<Option<Arc<File>>, Errno> {
+    pub fn install_at(
+        &self,
+        fd: i32,
+        file: Arc<File>,
+        cloexec: bool,
+        limit: u64,
+    ) -> Result<Option<Arc<File>>, Errno> {
         if fd < 0 || fd as u64 >= limit.min(NR_OPEN) {
             return Err(Errno::EBADF);
         }
@@ -94,7 +127,11 @@ impl FdTable {
             return Err(Errno::EBADF);
         }
         let mut slots = self.slots.lock();
-        slots.get_mut(fd as usize).and_then(|s| s.take()).map(|s| s.file).ok_or(Errno::EBADF)
+        slots
+            .get_mut(fd as usize)
+            .and_then(|s| s.take())
+            .map(|s| s.file)
+            .ok_or(Errno::EBADF)
     }
 
     /// close_range: remove (or, with `cloexec_only`, mark) fds in `[first, last]`.
@@ -116,7 +153,9 @@ impl FdTable {
 
     /// A copy for fork without CLONE_FILES.
     pub fn fork(&self) -> FdTable {
-        FdTable { slots: Mutex::new(self.slots.lock().clone()) }
+        FdTable {
+            slots: Mutex::new(self.slots.lock().clone()),
+        }
     }
 
     /// Close every close-on-exec fd.
@@ -135,7 +174,12 @@ impl FdTable {
 
     /// All open fds, in order.
     pub fn fds(&self) -> Vec<(i32, Arc<File>)> {
-        self.slots.lock().iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (i as i32, s.file.clone()))).collect()
+        self.slots
+            .lock()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (i as i32, s.file.clone())))
+            .collect()
     }
 
     pub fn count(&self) -> usize {

@@ -112,12 +112,20 @@ impl std::fmt::Debug for File {
 }
 
 /// Status flags fcntl(F_SETFL) may change.
-pub const SETFL_MASK: u32 = (libc::O_APPEND | libc::O_NONBLOCK | libc::O_DIRECT | libc::O_NOATIME | libc::O_ASYNC) as u32;
+pub const SETFL_MASK: u32 =
+    (libc::O_APPEND | libc::O_NONBLOCK | libc::O_DIRECT | libc::O_NOATIME | libc::O_ASYNC) as u32;
 
 impl File {
-    pub fn new(ops: Box<dyn FileOps>, path: Option<Path>, inode: Option<Arc<dyn Inode>>, flags: u32) -> Arc<File> {
+    pub fn new(
+        ops: Box<dyn FileOps>,
+        path: Option<Path>,
+        inode: Option<Arc<dyn Inode>>,
+        flags: u32,
+    ) -> Arc<File> {
         // Creation-only flags are not part of a description's status.
-        let keep = !((libc::O_CREAT | libc::O_EXCL | libc::O_NOCTTY | libc::O_TRUNC | libc::O_CLOEXEC) as u32);
+        let keep =
+            !((libc::O_CREAT | libc::O_EXCL | libc::O_NOCTTY | libc::O_TRUNC | libc::O_CLOEXEC)
+                as u32);
         Arc::new(File {
             ops,
             path,
@@ -134,17 +142,20 @@ impl File {
 
     pub fn set_status_flags(&self, new: u32) {
         let old = self.flags();
-        self.flags.store((old & !SETFL_MASK) | (new & SETFL_MASK), Ordering::Relaxed);
+        self.flags
+            .store((old & !SETFL_MASK) | (new & SETFL_MASK), Ordering::Relaxed);
     }
 
     pub fn readable(&self) -> bool {
         let acc = self.flags() & libc::O_ACCMODE as u32;
-        (acc == libc::O_RDONLY as u32 || acc == libc::O_RDWR as u32) && self.flags() & libc::O_PATH as u32 == 0
+        (acc == libc::O_RDONLY as u32 || acc == libc::O_RDWR as u32)
+            && self.flags() & libc::O_PATH as u32 == 0
     }
 
     pub fn writable(&self) -> bool {
         let acc = self.flags() & libc::O_ACCMODE as u32;
-        (acc == libc::O_WRONLY as u32 || acc == libc::O_RDWR as u32) && self.flags() & libc::O_PATH as u32 == 0
+        (acc == libc::O_WRONLY as u32 || acc == libc::O_RDWR as u32)
+            && self.flags() & libc::O_PATH as u32 == 0
     }
 
     pub fn is_path_only(&self) -> bool {

@@ -114,11 +114,20 @@ pub struct SetAttr {
 /// What to create in a directory.
 #[derive(Clone, Debug)]
 pub enum NewNode {
-    File { mode: u32 },
-    Dir { mode: u32 },
-    Symlink { target: Vec<u8> },
+    File {
+        mode: u32,
+    },
+    Dir {
+        mode: u32,
+    },
+    Symlink {
+        target: Vec<u8>,
+    },
     /// FIFO, socket, or device node: full mode with type bits, and rdev.
-    Node { mode: u32, rdev: u64 },
+    Node {
+        mode: u32,
+        rdev: u64,
+    },
 }
 
 /// Owner of a new node.
@@ -161,7 +170,12 @@ pub trait Inode: Send + Sync + Any {
         Err(Errno::ENOTDIR)
     }
 
-    fn create(&self, _name: &[u8], _node: &NewNode, _owner: Owner) -> Result<Arc<dyn Inode>, Errno> {
+    fn create(
+        &self,
+        _name: &[u8],
+        _node: &NewNode,
+        _owner: Owner,
+    ) -> Result<Arc<dyn Inode>, Errno> {
         Err(Errno::ENOTDIR)
     }
 
@@ -176,7 +190,13 @@ pub trait Inode: Send + Sync + Any {
     }
 
     /// Move `old` in this directory to `new` in `new_dir` (same filesystem).
-    fn rename(&self, _old: &[u8], _new_dir: &Arc<dyn Inode>, _new: &[u8], _flags: u32) -> Result<(), Errno> {
+    fn rename(
+        &self,
+        _old: &[u8],
+        _new_dir: &Arc<dyn Inode>,
+        _new: &[u8],
+        _flags: u32,
+    ) -> Result<(), Errno> {
         Err(Errno::ENOTDIR)
     }
 

@@ -57,11 +57,22 @@ impl MountNamespace {
             fs_type: fs_type.into(),
             source: source.into(),
         });
-        MountNamespace { root: m.clone(), mounts: Mutex::new(vec![m]) }
+        MountNamespace {
+            root: m.clone(),
+            mounts: Mutex::new(vec![m]),
+        }
     }
 
     /// Mount `inode` on `(parent, at)`.
-    pub fn mount(&self, parent: &Arc<Mount>, at: &Arc<Dentry>, inode: Arc<dyn Inode>, fs_type: &str, source: &str, flags: u32) -> Arc<Mount> {
+    pub fn mount(
+        &self,
+        parent: &Arc<Mount>,
+        at: &Arc<Dentry>,
+        inode: Arc<dyn Inode>,
+        fs_type: &str,
+        source: &str,
+        flags: u32,
+    ) -> Arc<Mount> {
         let m = Arc::new(Mount {
             id: NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed),
             root: Dentry::new_root(inode),
@@ -84,7 +95,11 @@ impl MountNamespace {
             .lock()
             .iter()
             .rev()
-            .find(|m| m.parent.as_ref().is_some_and(|(p, d)| Arc::ptr_eq(p, parent) && Arc::ptr_eq(d, at)))
+            .find(|m| {
+                m.parent
+                    .as_ref()
+                    .is_some_and(|(p, d)| Arc::ptr_eq(p, parent) && Arc::ptr_eq(d, at))
+            })
             .cloned()
     }
 

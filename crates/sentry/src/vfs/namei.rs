@@ -26,7 +26,13 @@ fn special_name(n: &[u8]) -> bool {
 }
 
 /// Create `node` at `path` (mkdir, mknod, symlink, and creat's creation step).
-pub fn create(w: &mut Walk, start: &Path, path: &[u8], node: NewNode, owner: Owner) -> Result<Path, Errno> {
+pub fn create(
+    w: &mut Walk,
+    start: &Path,
+    path: &[u8],
+    node: NewNode,
+    owner: Owner,
+) -> Result<Path, Errno> {
     let p: Parent = w.walk_parent(start, path)?;
     if special_name(&p.name) {
         return Err(Errno::EEXIST);
@@ -50,7 +56,10 @@ pub fn create(w: &mut Walk, start: &Path, path: &[u8], node: NewNode, owner: Own
     }
     let inode = p.dir.dentry.inode.create(&p.name, &node, owner)?;
     let d = p.dir.dentry.add_child(&p.name, inode);
-    Ok(Path { mount: p.dir.mount.clone(), dentry: d })
+    Ok(Path {
+        mount: p.dir.mount.clone(),
+        dentry: d,
+    })
 }
 
 /// link(2)/linkat(2): `old` (already resolved) gets a new name `path`.
@@ -117,7 +126,14 @@ pub fn remove(w: &mut Walk, start: &Path, path: &[u8], dir: bool) -> Result<(), 
 }
 
 /// rename(2)/renameat2(2).
-pub fn rename(w: &mut Walk, old_start: &Path, old: &[u8], new_start: &Path, new: &[u8], flags: u32) -> Result<(), Errno> {
+pub fn rename(
+    w: &mut Walk,
+    old_start: &Path,
+    old: &[u8],
+    new_start: &Path,
+    new: &[u8],
+    flags: u32,
+) -> Result<(), Errno> {
     if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0
         || (flags & RENAME_NOREPLACE != 0 && flags & RENAME_EXCHANGE != 0)
         || (flags & RENAME_WHITEOUT != 0 && flags & RENAME_EXCHANGE != 0)
@@ -200,9 +216,14 @@ pub fn rename(w: &mut Walk, old_start: &Path, old: &[u8], new_start: &Path, new:
     if sa.is_dir() && !Arc::ptr_eq(&op.dir.dentry, &np.dir.dentry) {
         perm::check(&sa, w.creds, MAY_WRITE)?;
     }
-    op.dir.dentry.inode.rename(&op.name, &np.dir.dentry.inode, &np.name, flags)?;
+    op.dir
+        .dentry
+        .inode
+        .rename(&op.name, &np.dir.dentry.inode, &np.name, flags)?;
     if flags & RENAME_EXCHANGE != 0 {
-        op.dir.dentry.exchange_child(&op.name, &np.dir.dentry, &np.name);
+        op.dir
+            .dentry
+            .exchange_child(&op.name, &np.dir.dentry, &np.name);
     } else {
         op.dir.dentry.move_child(&op.name, &np.dir.dentry, &np.name);
     }

@@ -45,7 +45,12 @@ pub fn open_path(w: &Walk, path: Path, flags: u32, created: bool) -> Result<Arc<
         if flags & O_DIRECTORY != 0 && !a.is_dir() {
             return Err(Errno::ENOTDIR);
         }
-        return Ok(File::new(Box::new(PathOnly), Some(path), Some(inode), flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW)));
+        return Ok(File::new(
+            Box::new(PathOnly),
+            Some(path),
+            Some(inode),
+            flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW),
+        ));
     }
     let kind = a.file_type();
     if kind == FileType::Symlink {
@@ -54,7 +59,9 @@ pub fn open_path(w: &Walk, path: Path, flags: u32, created: bool) -> Result<Arc<
     if flags & O_DIRECTORY != 0 && kind != FileType::Directory {
         return Err(Errno::ENOTDIR);
     }
-    if kind == FileType::Directory && (wants_write(flags) || flags & O_CREAT != 0 && flags & O_EXCL == 0 && created) {
+    if kind == FileType::Directory
+        && (wants_write(flags) || flags & O_CREAT != 0 && flags & O_EXCL == 0 && created)
+    {
         return Err(Errno::EISDIR);
     }
     if !created {
@@ -71,18 +78,35 @@ pub fn open_path(w: &Walk, path: Path, flags: u32, created: bool) -> Result<Arc<
         perm::check(&a, w.creds, want)?;
     }
     let writes = wants_write(flags) || flags & O_TRUNC != 0;
-    if writes && path.mount.read_only() && matches!(kind, FileType::Regular | FileType::Directory | FileType::Symlink) {
+    if writes
+        && path.mount.read_only()
+        && matches!(
+            kind,
+            FileType::Regular | FileType::Directory | FileType::Symlink
+        )
+    {
         return Err(Errno::EROFS);
     }
     let ops = inode.open(&inode, flags)?;
     if flags & O_TRUNC != 0 && kind == FileType::Regular && !created {
-        inode.setattr(&super::inode::SetAttr { size: Some(0), ..Default::default() })?;
+        inode.setattr(&super::inode::SetAttr {
+            size: Some(0),
+            ..Default::default()
+        })?;
     }
     Ok(File::new(ops, Some(path), Some(inode), flags))
 }
 
 /// open(2)/openat(2): resolve `name` from `start`, creating it with O_CREAT.
-pub fn open(w: &mut Walk, start: &Path, name: &[u8], flags: u32, mode: u32, umask: u32, owner: Owner) -> Result<Arc<File>, Errno> {
+pub fn open(
+    w: &mut Walk,
+    start: &Path,
+    name: &[u8],
+    flags: u32,
+    mode: u32,
+    umask: u32,
+    owner: Owner,
+) -> Result<Arc<File>, Errno> {
     if flags & O_TMPFILE == O_TMPFILE {
         return Err(Errno::EOPNOTSUPP);
     }
@@ -95,7 +119,11 @@ pub fn open(w: &mut Walk, start: &Path, name: &[u8], flags: u32, mode: u32, umas
         return open_path(w, p, flags, false);
     }
     let parent = w.walk_parent(start, name)?;
-    if parent.name.is_empty() || parent.name == b"." || parent.name == b".." || parent.trailing_slash {
+    if parent.name.is_empty()
+        || parent.name == b"."
+        || parent.name == b".."
+        || parent.trailing_slash
+    {
         return Err(Errno::EISDIR);
     }
     match parent.dir.dentry.lookup(&parent.name) {
@@ -103,7 +131,10 @@ pub fn open(w: &mut Walk, start: &Path, name: &[u8], flags: u32, mode: u32, umas
             if flags & O_EXCL != 0 {
                 return Err(Errno::EEXIST);
             }
-            let found = Path { mount: parent.dir.mount.clone(), dentry: d };
+            let found = Path {
+                mount: parent.dir.mount.clone(),
+                dentry: d,
+            };
             let is_link = found.dentry.inode.attr()?.file_type() == FileType::Symlink;
             let found = if is_link {
                 if flags & O_NOFOLLOW != 0 {
@@ -132,10 +163,20 @@ pub fn open(w: &mut Walk, start: &Path, name: &[u8], flags: u32, mode: u32, umas
             if parent.dir.dentry.is_dead() {
                 return Err(Errno::ENOENT);
             }
-            let node = NewNode::File { mode: mode & !umask & 0o7777 };
+            let node = NewNode::File {
+                mode: mode & !umask & 0o7777,
+            };
             let inode = parent.dir.dentry.inode.create(&parent.name, &node, owner)?;
             let d = parent.dir.dentry.add_child(&parent.name, inode);
-            open_path(w, Path { mount: parent.dir.mount.clone(), dentry: d }, flags, true)
+            open_path(
+                w,
+                Path {
+                    mount: parent.dir.mount.clone(),
+                    dentry: d,
+                },
+                flags,
+                true,
+            )
         }
         Err(e) => Err(e),
     }

@@ -35,7 +35,11 @@ impl Path {
     }
 
     pub fn is_dir(&self) -> bool {
-        self.dentry.inode.attr().map(|a| a.mode & S_IFMT == S_IFDIR).unwrap_or(false)
+        self.dentry
+            .inode
+            .attr()
+            .map(|a| a.mode & S_IFMT == S_IFDIR)
+            .unwrap_or(false)
     }
 
     /// The absolute path as seen from `root` (for getcwd, /proc).
@@ -51,7 +55,10 @@ impl Path {
             if Arc::ptr_eq(&cur.dentry, &cur.mount.root) {
                 match &cur.mount.parent {
                     Some((pm, pd)) => {
-                        cur = Path { mount: pm.clone(), dentry: pd.clone() };
+                        cur = Path {
+                            mount: pm.clone(),
+                            dentry: pd.clone(),
+                        };
                         continue;
                     }
                     None => break,
@@ -59,7 +66,12 @@ impl Path {
             }
             parts.push(cur.dentry.name());
             match cur.dentry.parent() {
-                Some(p) => cur = Path { mount: cur.mount.clone(), dentry: p },
+                Some(p) => {
+                    cur = Path {
+                        mount: cur.mount.clone(),
+                        dentry: p,
+                    }
+                }
                 None => break,
             }
         }
@@ -99,7 +111,12 @@ fn is_dir_type(p: &Path) -> Result<bool, Errno> {
 
 impl<'a> Walk<'a> {
     pub fn new(ns: &'a MountNamespace, root: &'a Path, creds: &'a Creds) -> Walk<'a> {
-        Walk { ns, root, creds, links: 0 }
+        Walk {
+            ns,
+            root,
+            creds,
+            links: 0,
+        }
     }
 
     /// One step up.
@@ -112,14 +129,20 @@ impl<'a> Walk<'a> {
             if Arc::ptr_eq(&cur.dentry, &cur.mount.root) {
                 match &cur.mount.parent {
                     Some((pm, pd)) => {
-                        cur = Path { mount: pm.clone(), dentry: pd.clone() };
+                        cur = Path {
+                            mount: pm.clone(),
+                            dentry: pd.clone(),
+                        };
                         continue;
                     }
                     None => return cur,
                 }
             }
             return match cur.dentry.parent() {
-                Some(d) => Path { mount: cur.mount.clone(), dentry: d },
+                Some(d) => Path {
+                    mount: cur.mount.clone(),
+                    dentry: d,
+                },
                 None => cur,
             };
         }
@@ -128,7 +151,10 @@ impl<'a> Walk<'a> {
     /// Follow mounts stacked on `p`.
     fn cross_mounts(&self, mut p: Path) -> Path {
         while let Some(m) = self.ns.mounted_on(&p.mount, &p.dentry) {
-            p = Path { dentry: m.root.clone(), mount: m };
+            p = Path {
+                dentry: m.root.clone(),
+                mount: m,
+            };
         }
         p
     }
@@ -145,7 +171,10 @@ impl<'a> Walk<'a> {
             return Err(Errno::ENAMETOOLONG);
         }
         let d = dir.dentry.lookup(name)?;
-        Ok(self.cross_mounts(Path { mount: dir.mount.clone(), dentry: d }))
+        Ok(self.cross_mounts(Path {
+            mount: dir.mount.clone(),
+            dentry: d,
+        }))
     }
 
     fn check_search(&self, dir: &Path) -> Result<(), Errno> {
@@ -178,15 +207,26 @@ impl<'a> Walk<'a> {
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
-        let mut cur = if path[0] == b'/' { self.root.clone() } else { start.clone() };
+        let mut cur = if path[0] == b'/' {
+            self.root.clone()
+        } else {
+            start.clone()
+        };
         let trailing = path.ends_with(b"/");
-        let comps: Vec<&[u8]> = path.split(|&b| b == b'/').filter(|c| !c.is_empty()).collect();
+        let comps: Vec<&[u8]> = path
+            .split(|&b| b == b'/')
+            .filter(|c| !c.is_empty())
+            .collect();
         let n = comps.len();
         for (i, comp) in comps.into_iter().enumerate() {
             let last = i + 1 == n;
             self.check_search(&cur)?;
             let next = self.step(&cur, comp)?;
-            cur = if !last || follow_last || trailing { self.follow(&cur, next)? } else { next };
+            cur = if !last || follow_last || trailing {
+                self.follow(&cur, next)?
+            } else {
+                next
+            };
         }
         if trailing && !is_dir_type(&cur)? {
             return Err(Errno::ENOTDIR);
@@ -199,10 +239,18 @@ impl<'a> Walk<'a> {
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
-        let trimmed_len = path.iter().rposition(|&b| b != b'/').map(|i| i + 1).unwrap_or(0);
+        let trimmed_len = path
+            .iter()
+            .rposition(|&b| b != b'/')
+            .map(|i| i + 1)
+            .unwrap_or(0);
         if trimmed_len == 0 {
             // "/" or "///": the root itself.
-            return Ok(Parent { dir: self.root.clone(), name: Vec::new(), trailing_slash: true });
+            return Ok(Parent {
+                dir: self.root.clone(),
+                name: Vec::new(),
+                trailing_slash: true,
+            });
         }
         let trimmed = &path[..trimmed_len];
         let trailing_slash = trimmed_len < path.len();
@@ -210,11 +258,19 @@ impl<'a> Walk<'a> {
             Some(i) => (&trimmed[..i + 1], &trimmed[i + 1..]),
             None => (&b""[..], trimmed),
         };
-        let dir = if dir_part.is_empty() { start.clone() } else { self.walk(start, dir_part, true)? };
+        let dir = if dir_part.is_empty() {
+            start.clone()
+        } else {
+            self.walk(start, dir_part, true)?
+        };
         self.check_search(&dir)?;
         if name.len() > NAME_MAX {
             return Err(Errno::ENAMETOOLONG);
         }
-        Ok(Parent { dir, name: name.to_vec(), trailing_slash })
+        Ok(Parent {
+            dir,
+            name: name.to_vec(),
+            trailing_slash,
+        })
     }
 }

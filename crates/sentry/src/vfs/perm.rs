@@ -41,5 +41,8 @@ pub fn is_owner(a: &Attr, creds: &Creds) -> bool {
 
 /// Sticky directories: only the owner of the entry or of the directory (or CAP_FOWNER) may remove it.
 pub fn may_delete_sticky(dir: &Attr, victim: &Attr, creds: &Creds) -> bool {
-    dir.mode & 0o1000 == 0 || creds.fsuid == victim.uid || creds.fsuid == dir.uid || creds.has_cap(CAP_FOWNER)
+    dir.mode & 0o1000 == 0
+        || creds.fsuid == victim.uid
+        || creds.fsuid == dir.uid
+        || creds.has_cap(CAP_FOWNER)
 }

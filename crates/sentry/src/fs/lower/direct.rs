@@ -53,12 +53,27 @@ const ROOT: Handle = Handle(1);
 impl DirectServer {
     /// Serve the host directory `root` (opened once, here; later requests only use fds).
     pub fn new(root: &std::path::Path) -> Result<Arc<DirectServer>, Errno> {
-        let fd = rustix::fs::open(root, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).map_err(errno)?;
+        let fd = rustix::fs::open(
+            root,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(errno)?;
         let stx = stat_fd(fd.as_fd())?;
-        let node = Node { fd, kind: FileType::Directory, dev: dev_of(&stx), ino: stx.stx_ino, parent: None };
+        let node = Node {
+            fd,
+            kind: FileType::Directory,
+            dev: dev_of(&stx),
+            ino: stx.stx_ino,
+            parent: None,
+        };
         let mut nodes = HashMap::new();
         nodes.insert(ROOT.0, Arc::new(node));
-        Ok(Arc::new(DirectServer { nodes: Mutex::new(nodes), next: AtomicU64::new(ROOT.0 + 1), root: ROOT }))
+        Ok(Arc::new(DirectServer {
+            nodes: Mutex::new(nodes),
+            next: AtomicU64::new(ROOT.0 + 1),
+            root: ROOT,
+        }))
     }
 
     fn node(&self, h: Handle) -> Result<Arc<Node>, Errno> {
@@ -86,7 +101,13 @@ fn check_name(name: &[u8]) -> Result<(), Errno> {
 }
 
 fn stat_fd(fd: BorrowedFd<'_>) -> Result<Statx, Errno> {
-    rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW, StatxFlags::BASIC_STATS | StatxFlags::BTIME).map_err(errno)
+    rustix::fs::statx(
+        fd,
+        "",
+        AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW,
+        StatxFlags::BASIC_STATS | StatxFlags::BTIME,
+    )
+    .map_err(errno)
 }
 
 fn dev_of(stx: &Statx) -> u64 {
@@ -94,11 +115,18 @@ fn dev_of(stx: &Statx) -> u64 {
 }
 
 fn ts(t: StatxTimestamp) -> Timespec {
-    Timespec { tv_sec: t.tv_sec, tv_nsec: i64::from(t.tv_nsec) }
+    Timespec {
+        tv_sec: t.tv_sec,
+        tv_nsec: i64::from(t.tv_nsec),
+    }
 }
 
 fn attr_of(stx: &Statx) -> Attr {
-    let btime = if stx.stx_mask & StatxFlags::BTIME.bits() != 0 { ts(stx.stx_btime) } else { Timespec::default() };
+    let btime = if stx.stx_mask & StatxFlags::BTIME.bits() != 0 {
+        ts(stx.stx_btime)
+    } else {
+        Timespec::default()
+    };
     Attr {
         dev: dev_of(stx),
         ino: stx.stx_ino,
@@ -133,7 +161,13 @@ fn file_type(t: rustix::fs::FileType) -> Option<FileType> {
 
 /// Open the directory `dir` (an O_PATH fd) for reading.
 fn open_dir(dir: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
-    rustix::fs::openat(dir, ".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).map_err(errno)
+    rustix::fs::openat(
+        dir,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(errno)
 }
 
 impl FileServer for DirectServer {
@@ -147,10 +181,22 @@ impl FileServer for DirectServer {
         if parent.kind != FileType::Directory {
             return Err(Errno::ENOTDIR);
         }
-        let fd = rustix::fs::openat(&parent.fd, name, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()).map_err(errno)?;
+        let fd = rustix::fs::openat(
+            &parent.fd,
+            name,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(errno)?;
         let stx = stat_fd(fd.as_fd())?;
         let attr = attr_of(&stx);
-        let node = Node { fd, kind: attr.file_type(), dev: attr.dev, ino: attr.ino, parent: Some((parent, name.to_vec())) };
+        let node = Node {
+            fd,
+            kind: attr.file_type(),
+            dev: attr.dev,
+            ino: attr.ino,
+            parent: Some((parent, name.to_vec())),
+        };
         let h = Handle(self.next.fetch_add(1, Ordering::Relaxed));
         self.nodes.lock().insert(h.0, Arc::new(node));
         Ok((h, attr))
@@ -178,11 +224,20 @@ impl FileServer for DirectServer {
                 Some(k) => k,
                 // DT_UNKNOWN (some filesystems): ask the inode.
                 None => {
-                    let st = rustix::fs::statat(dir.fd().map_err(errno)?, name, AtFlags::SYMLINK_NOFOLLOW).map_err(errno)?;
+                    let st = rustix::fs::statat(
+                        dir.fd().map_err(errno)?,
+                        name,
+                        AtFlags::SYMLINK_NOFOLLOW,
+                    )
+                    .map_err(errno)?;
                     FileType::from_mode(st.st_mode)
                 }
             };
-            out.push(DirEntry { name: name.to_vec(), ino: e.ino(), kind });
+            out.push(DirEntry {
+                name: name.to_vec(),
+                ino: e.ino(),
+                kind,
+            });
         }
         Ok(out)
     }
@@ -207,7 +262,11 @@ impl FileServer for DirectServer {
             FileType::Regular => {
                 let (parent, name) = n.parent.as_ref().ok_or(Errno::EINVAL)?;
                 // O_NONBLOCK: if the name now holds a FIFO, do not hang on it.
-                let o = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+                let o = OFlags::RDONLY
+                    | OFlags::NOFOLLOW
+                    | OFlags::NOCTTY
+                    | OFlags::NONBLOCK
+                    | OFlags::CLOEXEC;
                 rustix::fs::openat(&parent.fd, name.as_slice(), o, Mode::empty()).map_err(errno)?
             }
             FileType::Symlink => return Err(Errno::ELOOP),

@@ -53,15 +53,27 @@ impl std::fmt::Debug for LowerInode {
 impl LowerInode {
     /// The root inode of the filesystem `server` serves. File pages are
     /// cached in `mf`.
-    pub fn new_root(server: Arc<dyn FileServer>, mf: Arc<MemoryFile>) -> Result<Arc<LowerInode>, Errno> {
+    pub fn new_root(
+        server: Arc<dyn FileServer>,
+        mf: Arc<MemoryFile>,
+    ) -> Result<Arc<LowerInode>, Errno> {
         let handle = server.root();
         let attr = server.getattr(handle)?;
         if !attr.is_dir() {
             return Err(Errno::ENOTDIR);
         }
-        let magic = server.statfs(handle).map(|s| s.magic).unwrap_or(EXT4_SUPER_MAGIC);
+        let magic = server
+            .statfs(handle)
+            .map(|s| s.magic)
+            .unwrap_or(EXT4_SUPER_MAGIC);
         let fs = Arc::new(LowerFs { server, mf, magic });
-        Ok(Arc::new(LowerInode { fs, handle, path: b"/".to_vec(), attr: Mutex::new(Some(attr)), data: Mutex::new(None) }))
+        Ok(Arc::new(LowerInode {
+            fs,
+            handle,
+            path: b"/".to_vec(),
+            attr: Mutex::new(Some(attr)),
+            data: Mutex::new(None),
+        }))
     }
 
     /// Forget cached attributes (and, if the file changed size, cached
@@ -88,7 +100,11 @@ impl LowerInode {
         }
         let fd = Arc::new(self.fs.server.open(self.handle, libc::O_RDONLY as u32)?);
         let a = self.attr()?;
-        let id = (a.dev, a.ino, String::from_utf8_lossy(&self.path).into_owned());
+        let id = (
+            a.dev,
+            a.ino,
+            String::from_utf8_lossy(&self.path).into_owned(),
+        );
         let cache = Arc::new(PageCache::new(self.fs.mf.clone(), fd.clone(), a.size, id));
         let d = Arc::new(Data { fd, cache });
         *slot = Some(d.clone());
@@ -127,10 +143,21 @@ impl Inode for LowerInode {
             path.push(b'/');
         }
         path.extend_from_slice(name);
-        Ok(Arc::new(LowerInode { fs: self.fs.clone(), handle, path, attr: Mutex::new(Some(attr)), data: Mutex::new(None) }))
+        Ok(Arc::new(LowerInode {
+            fs: self.fs.clone(),
+            handle,
+            path,
+            attr: Mutex::new(Some(attr)),
+            data: Mutex::new(None),
+        }))
     }
 
-    fn create(&self, _name: &[u8], _node: &NewNode, _owner: Owner) -> Result<Arc<dyn Inode>, Errno> {
+    fn create(
+        &self,
+        _name: &[u8],
+        _node: &NewNode,
+        _owner: Owner,
+    ) -> Result<Arc<dyn Inode>, Errno> {
         Err(Errno::EROFS)
     }
 
@@ -142,7 +169,13 @@ impl Inode for LowerInode {
         Err(Errno::EROFS)
     }
 
-    fn rename(&self, _old: &[u8], _new_dir: &Arc<dyn Inode>, _new: &[u8], _flags: u32) -> Result<(), Errno> {
+    fn rename(
+        &self,
+        _old: &[u8],
+        _new_dir: &Arc<dyn Inode>,
+        _new: &[u8],
+        _flags: u32,
+    ) -> Result<(), Errno> {
         Err(Errno::EROFS)
     }
 
@@ -176,7 +209,11 @@ impl Inode for LowerInode {
     }
 
     fn fs_info(&self) -> FsInfo {
-        FsInfo { magic: self.fs.magic, name: "lower", read_only: true }
+        FsInfo {
+            magic: self.fs.magic,
+            name: "lower",
+            read_only: true,
+        }
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -231,9 +268,15 @@ impl FileOps for LowerFile {
         if off < 0 {
             return Err(Errno::ENXIO);
         }
-        let pos = if hole { rustix::fs::SeekFrom::Hole(off as u64) } else { rustix::fs::SeekFrom::Data(off as u64) };
+        let pos = if hole {
+            rustix::fs::SeekFrom::Hole(off as u64)
+        } else {
+            rustix::fs::SeekFrom::Data(off as u64)
+        };
         // Positional: lseek moves the shared host fd's offset, which no read uses.
-        rustix::fs::seek(self.data.fd.as_fd(), pos).map(|p| p as i64).map_err(|e| Errno(e.raw_os_error()))
+        rustix::fs::seek(self.data.fd.as_fd(), pos)
+            .map(|p| p as i64)
+            .map_err(|e| Errno(e.raw_os_error()))
     }
 }
 

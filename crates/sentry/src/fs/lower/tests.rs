@@ -38,7 +38,11 @@ pub(crate) const BIG_LEN: u64 = 2 * (64 << 10) + 5000;
 /// fifo (a FIFO)
 /// ```
 pub(crate) fn sample_tree() -> TempDir {
-    let p = std::env::temp_dir().join(format!("rvisor-lower-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed)));
+    let p = std::env::temp_dir().join(format!(
+        "rvisor-lower-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
     let _ = std::fs::remove_dir_all(&p);
     std::fs::create_dir_all(p.join("sub/deep")).unwrap();
     std::fs::create_dir_all(p.join("empty")).unwrap();
@@ -49,8 +53,14 @@ pub(crate) fn sample_tree() -> TempDir {
     std::fs::write(p.join("big"), big).unwrap();
     std::os::unix::fs::symlink("/etc", p.join("escape")).unwrap();
     std::os::unix::fs::symlink("../..", p.join("up")).unwrap();
-    rustix::fs::mknodat(rustix::fs::CWD, p.join("fifo").as_path(), rustix::fs::FileType::Fifo, rustix::fs::Mode::from_raw_mode(0o644), 0)
-        .unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        p.join("fifo").as_path(),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
     TempDir(p)
 }
 
@@ -88,7 +98,12 @@ pub(crate) fn walk(root: &Arc<dyn Inode>, path: &str) -> Result<Arc<dyn Inode>, 
 }
 
 pub(crate) fn names(dir: &Arc<dyn Inode>) -> Vec<String> {
-    let mut v: Vec<String> = dir.readdir().unwrap().into_iter().map(|e| String::from_utf8(e.name).unwrap()).collect();
+    let mut v: Vec<String> = dir
+        .readdir()
+        .unwrap()
+        .into_iter()
+        .map(|e| String::from_utf8(e.name).unwrap())
+        .collect();
     v.sort();
     v
 }
@@ -125,14 +140,24 @@ fn direct_server_walks_one_component_at_a_time() {
     assert_eq!(s.walk(up, b"etc").unwrap_err(), Errno::ENOTDIR);
     assert_eq!(s.readlink(a).unwrap_err(), Errno::EINVAL);
 
-    let mut names: Vec<Vec<u8>> = s.readdir(root).unwrap().into_iter().map(|e| e.name).collect();
+    let mut names: Vec<Vec<u8>> = s
+        .readdir(root)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
     names.sort();
-    let want: Vec<&[u8]> = vec![b"a.txt", b"big", b"empty", b"escape", b"fifo", b"sub", b"up"];
+    let want: Vec<&[u8]> = vec![
+        b"a.txt", b"big", b"empty", b"escape", b"fifo", b"sub", b"up",
+    ];
     assert_eq!(names, want);
     let ents = s.readdir(root).unwrap();
     let sub = ents.iter().find(|e| e.name == b"sub").unwrap();
     assert_eq!(sub.kind, FileType::Directory);
-    assert_eq!(ents.iter().find(|e| e.name == b"escape").unwrap().kind, FileType::Symlink);
+    assert_eq!(
+        ents.iter().find(|e| e.name == b"escape").unwrap().kind,
+        FileType::Symlink
+    );
     s.release(esc);
     s.release(up);
     s.release(a);
@@ -148,7 +173,12 @@ fn direct_server_opens_read_only() {
     let (b, _) = s.walk(sub, b"b.txt").unwrap();
     // The parent's handle may go; the child still reopens through it.
     s.release(sub);
-    for f in [libc::O_WRONLY, libc::O_RDWR, libc::O_RDONLY | libc::O_TRUNC, libc::O_RDONLY | libc::O_CREAT] {
+    for f in [
+        libc::O_WRONLY,
+        libc::O_RDWR,
+        libc::O_RDONLY | libc::O_TRUNC,
+        libc::O_RDONLY | libc::O_CREAT,
+    ] {
         assert_eq!(s.open(b, f as u32).unwrap_err(), Errno::EROFS);
     }
     let fd = s.open(b, libc::O_RDONLY as u32).unwrap();
@@ -159,7 +189,10 @@ fn direct_server_opens_read_only() {
     // A FIFO is not opened (and the call does not hang).
     let (fifo, fa) = s.walk(s.root(), b"fifo").unwrap();
     assert_eq!(fa.file_type(), FileType::Fifo);
-    assert_eq!(s.open(fifo, libc::O_RDONLY as u32).unwrap_err(), Errno::ENXIO);
+    assert_eq!(
+        s.open(fifo, libc::O_RDONLY as u32).unwrap_err(),
+        Errno::ENXIO
+    );
     // Directories open for reading.
     let dfd = s.open(s.root(), libc::O_RDONLY as u32).unwrap();
     assert!(rustix::fs::fstat(&dfd).is_ok());
@@ -184,13 +217,25 @@ fn lower_inode_lookup_readdir_readlink_read() {
     assert!(root.attr().unwrap().is_dir());
     assert_eq!(root.fs_info().name, "lower");
     assert!(root.fs_info().read_only);
-    assert_eq!(names(&root), ["a.txt", "big", "empty", "escape", "fifo", "sub", "up"]);
+    assert_eq!(
+        names(&root),
+        ["a.txt", "big", "empty", "escape", "fifo", "sub", "up"]
+    );
     assert_eq!(names(&walk(&root, "sub").unwrap()), ["b.txt", "deep"]);
-    assert_eq!(read_all(&walk(&root, "sub/deep/c").unwrap()).unwrap(), b"sea");
-    assert_eq!(read_all(&walk(&root, "a.txt").unwrap()).unwrap(), b"hello lower\n");
+    assert_eq!(
+        read_all(&walk(&root, "sub/deep/c").unwrap()).unwrap(),
+        b"sea"
+    );
+    assert_eq!(
+        read_all(&walk(&root, "a.txt").unwrap()).unwrap(),
+        b"hello lower\n"
+    );
     let big = read_all(&walk(&root, "big").unwrap()).unwrap();
     assert_eq!(big.len() as u64, BIG_LEN);
-    assert!(big.iter().enumerate().all(|(i, &b)| b == big_byte(i as u64)));
+    assert!(big
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == big_byte(i as u64)));
     assert_eq!(walk(&root, "escape").unwrap().readlink().unwrap(), b"/etc");
     assert_eq!(root.readlink().unwrap_err(), Errno::EINVAL);
     assert_eq!(walk(&root, "escape/passwd").err().unwrap(), Errno::ENOTDIR);
@@ -201,17 +246,26 @@ fn lower_inode_lookup_readdir_readlink_read() {
     let flags = libc::O_RDONLY as u32;
     let f = File::new(d.open(&d, flags).unwrap(), None, Some(d.clone()), flags);
     let mut buf = [0u8; 4];
-    assert_eq!(f.ops.read(&f, &mut IoDst::buf(&mut buf), 0).unwrap_err(), Errno::EISDIR);
+    assert_eq!(
+        f.ops.read(&f, &mut IoDst::buf(&mut buf), 0).unwrap_err(),
+        Errno::EISDIR
+    );
     assert_eq!(f.ops.readdir(&f).unwrap().len(), 2);
     // A read at the end and past it.
     let a = walk(&root, "a.txt").unwrap();
     let f = File::new(a.open(&a, flags).unwrap(), None, Some(a.clone()), flags);
     assert_eq!(f.ops.read(&f, &mut IoDst::buf(&mut buf), 12).unwrap(), 0);
     assert_eq!(f.ops.read(&f, &mut IoDst::buf(&mut buf), 100).unwrap(), 0);
-    assert_eq!(f.ops.read(&f, &mut IoDst::buf(&mut buf), -1).unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        f.ops.read(&f, &mut IoDst::buf(&mut buf), -1).unwrap_err(),
+        Errno::EINVAL
+    );
     assert_eq!(f.ops.seek_data(&f, 0, 12, false).unwrap(), 0);
     assert_eq!(f.ops.seek_data(&f, 0, 12, true).unwrap(), 12);
-    assert_eq!(f.ops.seek_data(&f, 20, 12, false).unwrap_err(), Errno::ENXIO);
+    assert_eq!(
+        f.ops.seek_data(&f, 20, 12, false).unwrap_err(),
+        Errno::ENXIO
+    );
 }
 
 #[test]
@@ -221,17 +275,38 @@ fn lower_inode_is_read_only() {
     let root = lower_root(&t.0, &mf);
     let a = walk(&root, "a.txt").unwrap();
     let o = Owner::default();
-    assert_eq!(root.create(b"new", &NewNode::File { mode: 0o644 }, o).err().unwrap(), Errno::EROFS);
+    assert_eq!(
+        root.create(b"new", &NewNode::File { mode: 0o644 }, o)
+            .err()
+            .unwrap(),
+        Errno::EROFS
+    );
     assert_eq!(root.unlink(b"a.txt", false).unwrap_err(), Errno::EROFS);
     assert_eq!(root.link(b"l", &a).unwrap_err(), Errno::EROFS);
-    assert_eq!(root.rename(b"a.txt", &root, b"b", 0).unwrap_err(), Errno::EROFS);
-    assert_eq!(a.setattr(&SetAttr { mode: Some(0o600), ..SetAttr::default() }).unwrap_err(), Errno::EROFS);
+    assert_eq!(
+        root.rename(b"a.txt", &root, b"b", 0).unwrap_err(),
+        Errno::EROFS
+    );
+    assert_eq!(
+        a.setattr(&SetAttr {
+            mode: Some(0o600),
+            ..SetAttr::default()
+        })
+        .unwrap_err(),
+        Errno::EROFS
+    );
     for f in [libc::O_WRONLY, libc::O_RDWR, libc::O_TRUNC] {
         assert_eq!(a.open(&a, f as u32).err().unwrap(), Errno::EROFS);
     }
-    assert_eq!(root.open(&root, libc::O_WRONLY as u32).err().unwrap(), Errno::EISDIR);
+    assert_eq!(
+        root.open(&root, libc::O_WRONLY as u32).err().unwrap(),
+        Errno::EISDIR
+    );
     let fifo = walk(&root, "fifo").unwrap();
-    assert_eq!(fifo.open(&fifo, libc::O_RDONLY as u32).err().unwrap(), Errno::ENXIO);
+    assert_eq!(
+        fifo.open(&fifo, libc::O_RDONLY as u32).err().unwrap(),
+        Errno::ENXIO
+    );
     assert!(a.open(&a, libc::O_PATH as u32).is_ok());
 }
 
@@ -242,14 +317,22 @@ fn lower_inode_maps_through_the_page_cache() {
     let root = lower_root(&t.0, &mf);
     let big = walk(&root, "big").unwrap();
     let flags = libc::O_RDONLY as u32;
-    let f = File::new(big.open(&big, flags).unwrap(), None, Some(big.clone()), flags);
+    let f = File::new(
+        big.open(&big, flags).unwrap(),
+        None,
+        Some(big.clone()),
+        flags,
+    );
     let m = f.ops.mappable().unwrap();
     assert_eq!(m.size(), BIG_LEN);
     let runs = m.get_frames(0, 4 * PAGE_SIZE, false).unwrap();
     assert_eq!(runs.iter().map(|r| r.1).sum::<u64>(), 4 * PAGE_SIZE);
     let mut b = [0u8; 16];
     mf.read(runs[0].0 + 4000, &mut b).unwrap();
-    assert!(b.iter().enumerate().all(|(i, &x)| x == big_byte(4000 + i as u64)));
+    assert!(b
+        .iter()
+        .enumerate()
+        .all(|(i, &x)| x == big_byte(4000 + i as u64)));
     let (_, ino, path) = m.describe();
     assert_eq!(ino, big.attr().unwrap().ino);
     assert_eq!(path, "/big");

@@ -22,7 +22,11 @@ impl OverlayInode {
     /// The upper object, making it if needed. `keep`: copy at most this many
     /// bytes of data (a truncate or O_TRUNC is about to follow). `_ns` is
     /// the proof that the caller serialises tree changes.
-    pub(super) fn copy_up(&self, _ns: &NsGuard, keep: Option<u64>) -> Result<Arc<dyn Inode>, Errno> {
+    pub(super) fn copy_up(
+        &self,
+        _ns: &NsGuard,
+        keep: Option<u64>,
+    ) -> Result<Arc<dyn Inode>, Errno> {
         let lower = {
             let st = self.st.lock();
             if let Some(u) = &st.upper {
@@ -41,7 +45,12 @@ impl OverlayInode {
                 // a temporary name in the upper root and unlink it at once.
                 let dir = self.fs.upper_root.clone();
                 let (name, u) = loop {
-                    let name = format!(".rvisor-copyup.{}.{}", self.ino, TEMP_SEQ.fetch_add(1, Ordering::Relaxed)).into_bytes();
+                    let name = format!(
+                        ".rvisor-copyup.{}.{}",
+                        self.ino,
+                        TEMP_SEQ.fetch_add(1, Ordering::Relaxed)
+                    )
+                    .into_bytes();
                     match copy_object(&dir, &name, &lower, &la, keep) {
                         Err(Errno::EEXIST) => continue,
                         r => break (name, r?),
@@ -57,30 +66,58 @@ impl OverlayInode {
 }
 
 /// Create `name` in the upper directory `dir` as a copy of `lower`.
-fn copy_object(dir: &Arc<dyn Inode>, name: &[u8], lower: &Arc<dyn Inode>, la: &Attr, keep: Option<u64>) -> Result<Arc<dyn Inode>, Errno> {
+fn copy_object(
+    dir: &Arc<dyn Inode>,
+    name: &[u8],
+    lower: &Arc<dyn Inode>,
+    la: &Attr,
+    keep: Option<u64>,
+) -> Result<Arc<dyn Inode>, Errno> {
     let perm = la.mode & 0o7777;
     let kind = la.file_type();
     let node = match kind {
         FileType::Directory => NewNode::Dir { mode: perm },
         FileType::Regular => NewNode::File { mode: perm },
-        FileType::Symlink => NewNode::Symlink { target: lower.readlink()? },
-        _ => NewNode::Node { mode: la.mode, rdev: la.rdev },
+        FileType::Symlink => NewNode::Symlink {
+            target: lower.readlink()?,
+        },
+        _ => NewNode::Node {
+            mode: la.mode,
+            rdev: la.rdev,
+        },
     };
-    let upper = dir.create(name, &node, Owner { uid: la.uid, gid: la.gid })?;
+    let upper = dir.create(
+        name,
+        &node,
+        Owner {
+            uid: la.uid,
+            gid: la.gid,
+        },
+    )?;
     let filled = (|| {
         if kind == FileType::Regular {
             let len = keep.map_or(la.size, |k| k.min(la.size));
             copy_data(lower, &upper, len)?;
-            upper.setattr(&SetAttr { size: Some(len), ..SetAttr::default() })?;
+            upper.setattr(&SetAttr {
+                size: Some(len),
+                ..SetAttr::default()
+            })?;
         }
-        let times = SetAttr { atime: Some(TimeSet::At(la.atime)), mtime: Some(TimeSet::At(la.mtime)), ..SetAttr::default() };
+        let times = SetAttr {
+            atime: Some(TimeSet::At(la.atime)),
+            mtime: Some(TimeSet::At(la.mtime)),
+            ..SetAttr::default()
+        };
         if kind == FileType::Symlink {
             // Times of a symlink are a nicety some filesystems refuse.
             let _ = upper.setattr(&times);
             return Ok(());
         }
         // Set the mode last: create may have dropped set-id bits.
-        upper.setattr(&SetAttr { mode: Some(perm), ..times })
+        upper.setattr(&SetAttr {
+            mode: Some(perm),
+            ..times
+        })
     })();
     if let Err(e) = filled {
         let _ = dir.unlink(name, kind == FileType::Directory);

@@ -2,7 +2,9 @@
 //! changes to entries (copying the directory up first).
 
 use super::{Origin, OverlayInode};
-use crate::vfs::inode::{DirEntry, FileType, Inode, NewNode, Owner, RENAME_EXCHANGE, RENAME_NOREPLACE};
+use crate::vfs::inode::{
+    DirEntry, FileType, Inode, NewNode, Owner, RENAME_EXCHANGE, RENAME_NOREPLACE,
+};
 use abi::Errno;
 use parking_lot::MutexGuard;
 use std::collections::{HashMap, HashSet};
@@ -74,15 +76,30 @@ impl OverlayInode {
             Some(l) => Some(l.attr()?),
             None => None,
         };
-        let origin = Origin::Child { parent: self.me.clone(), name: name.to_vec() };
+        let origin = Origin::Child {
+            parent: self.me.clone(),
+            name: name.to_vec(),
+        };
         let child = match (u, ua, l, la) {
             (Some(u), Some(ua), Some(l), Some(la)) if ua.is_dir() && la.is_dir() => {
                 let ino = self.fs.lower_ino(la.dev, la.ino);
-                OverlayInode::new(self.fs.clone(), ino, FileType::Directory, Some(u), Some(l), origin)
+                OverlayInode::new(
+                    self.fs.clone(),
+                    ino,
+                    FileType::Directory,
+                    Some(u),
+                    Some(l),
+                    origin,
+                )
             }
-            (Some(u), Some(ua), _, _) => {
-                OverlayInode::new(self.fs.clone(), self.fs.upper_ino(ua.ino), ua.file_type(), Some(u), None, origin)
-            }
+            (Some(u), Some(ua), _, _) => OverlayInode::new(
+                self.fs.clone(),
+                self.fs.upper_ino(ua.ino),
+                ua.file_type(),
+                Some(u),
+                None,
+                origin,
+            ),
             (None, _, Some(l), Some(la)) => {
                 let ino = self.fs.lower_ino(la.dev, la.ino);
                 OverlayInode::new(self.fs.clone(), ino, la.file_type(), None, Some(l), origin)
@@ -114,17 +131,27 @@ impl OverlayInode {
             None => (0, Vec::new()),
         };
         let st = self.st.lock();
-        let lower_by_name: HashMap<&[u8], &DirEntry> =
-            lower_ents.iter().filter(|e| !st.hidden.contains(&e.name)).map(|e| (e.name.as_slice(), e)).collect();
+        let lower_by_name: HashMap<&[u8], &DirEntry> = lower_ents
+            .iter()
+            .filter(|e| !st.hidden.contains(&e.name))
+            .map(|e| (e.name.as_slice(), e))
+            .collect();
         let mut out = Vec::with_capacity(upper_ents.len() + lower_by_name.len());
         let mut shown: HashSet<Vec<u8>> = HashSet::new();
         // Each entry reports the number stat gives its object: the cached
         // object's (a copied-up file keeps its lower number), else the lower
         // one for a directory that merges, else its own layer's.
         for mut e in upper_ents {
-            e.ino = match (st.children.get(&e.name), lower_by_name.get(e.name.as_slice())) {
+            e.ino = match (
+                st.children.get(&e.name),
+                lower_by_name.get(e.name.as_slice()),
+            ) {
                 (Some(c), _) => c.ino,
-                (None, Some(l)) if e.kind == FileType::Directory && l.kind == FileType::Directory => self.fs.lower_ino(dev, l.ino),
+                (None, Some(l))
+                    if e.kind == FileType::Directory && l.kind == FileType::Directory =>
+                {
+                    self.fs.lower_ino(dev, l.ino)
+                }
                 _ => self.fs.upper_ino(e.ino),
             };
             shown.insert(e.name.clone());
@@ -169,7 +196,12 @@ impl OverlayInode {
         Ok(self.merged_readdir()?.is_empty())
     }
 
-    pub(super) fn create_child(&self, name: &[u8], node: &NewNode, owner: Owner) -> Result<Arc<OverlayInode>, Errno> {
+    pub(super) fn create_child(
+        &self,
+        name: &[u8],
+        node: &NewNode,
+        owner: Owner,
+    ) -> Result<Arc<OverlayInode>, Errno> {
         let ns = self.lock_ns();
         self.check_dir()?;
         let g = self.dirlock.lock();
@@ -183,8 +215,18 @@ impl OverlayInode {
         let ua = u.attr()?;
         // Any lower entry of this name is hidden already (else lookup would
         // have found it), so a new directory here is opaque.
-        let origin = Origin::Child { parent: self.me.clone(), name: name.to_vec() };
-        let child = OverlayInode::new(self.fs.clone(), self.fs.upper_ino(ua.ino), ua.file_type(), Some(u), None, origin);
+        let origin = Origin::Child {
+            parent: self.me.clone(),
+            name: name.to_vec(),
+        };
+        let child = OverlayInode::new(
+            self.fs.clone(),
+            self.fs.upper_ino(ua.ino),
+            ua.file_type(),
+            Some(u),
+            None,
+            origin,
+        );
         self.st.lock().children.insert(name.to_vec(), child.clone());
         Ok(child)
     }
@@ -244,8 +286,16 @@ impl OverlayInode {
         }
     }
 
-    pub(super) fn rename_child(&self, old: &[u8], new_dir: &Arc<dyn Inode>, new: &[u8], flags: u32) -> Result<(), Errno> {
-        if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0 || flags == RENAME_NOREPLACE | RENAME_EXCHANGE {
+    pub(super) fn rename_child(
+        &self,
+        old: &[u8],
+        new_dir: &Arc<dyn Inode>,
+        new: &[u8],
+        flags: u32,
+    ) -> Result<(), Errno> {
+        if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0
+            || flags == RENAME_NOREPLACE | RENAME_EXCHANGE
+        {
             return Err(Errno::EINVAL);
         }
         let exchange = flags & RENAME_EXCHANGE != 0;
@@ -324,7 +374,10 @@ impl OverlayInode {
     }
 
     fn set_origin(&self, parent: &Weak<OverlayInode>, name: &[u8]) {
-        self.st.lock().origin = Origin::Child { parent: parent.clone(), name: name.to_vec() };
+        self.st.lock().origin = Origin::Child {
+            parent: parent.clone(),
+            name: name.to_vec(),
+        };
     }
 
     /// Where `self` would be copied up: its parent and name, or `None`
@@ -332,7 +385,9 @@ impl OverlayInode {
     pub(super) fn origin(&self) -> Result<Option<Placement>, Errno> {
         match &self.st.lock().origin {
             Origin::Root => Err(Errno::EIO),
-            Origin::Child { parent, name } => Ok(Some((parent.upgrade().ok_or(Errno::ENOENT)?, name.clone()))),
+            Origin::Child { parent, name } => {
+                Ok(Some((parent.upgrade().ok_or(Errno::ENOENT)?, name.clone())))
+            }
             Origin::Unlinked => Ok(None),
         }
     }

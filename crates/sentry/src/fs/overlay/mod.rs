@@ -133,7 +133,14 @@ pub fn new_overlay(upper_root: Arc<dyn Inode>, lower_root: Arc<dyn Inode>) -> Ar
         lower_dev,
         lower_devs: Mutex::new(HashMap::new()),
     });
-    OverlayInode::new(fs, root_ino, FileType::Directory, Some(upper_root), Some(lower_root), Origin::Root)
+    OverlayInode::new(
+        fs,
+        root_ino,
+        FileType::Directory,
+        Some(upper_root),
+        Some(lower_root),
+        Origin::Root,
+    )
 }
 
 impl OverlayInode {
@@ -145,8 +152,22 @@ impl OverlayInode {
         lower: Option<Arc<dyn Inode>>,
         origin: Origin,
     ) -> Arc<OverlayInode> {
-        let st = State { upper, lower, origin, children: HashMap::new(), hidden: HashSet::new(), dead: false };
-        Arc::new_cyclic(|me| OverlayInode { fs, me: me.clone(), ino, kind, dirlock: Mutex::new(()), st: Mutex::new(st) })
+        let st = State {
+            upper,
+            lower,
+            origin,
+            children: HashMap::new(),
+            hidden: HashSet::new(),
+            dead: false,
+        };
+        Arc::new_cyclic(|me| OverlayInode {
+            fs,
+            me: me.clone(),
+            ino,
+            kind,
+            dirlock: Mutex::new(()),
+            st: Mutex::new(st),
+        })
     }
 
     fn upper(&self) -> Option<Arc<dyn Inode>> {
@@ -160,7 +181,10 @@ impl OverlayInode {
     /// The layer that answers for this object: the upper once it exists.
     fn real(&self) -> Result<Arc<dyn Inode>, Errno> {
         let st = self.st.lock();
-        st.upper.clone().or_else(|| st.lower.clone()).ok_or(Errno::EIO)
+        st.upper
+            .clone()
+            .or_else(|| st.lower.clone())
+            .ok_or(Errno::EIO)
     }
 
     fn is_dir(&self) -> bool {
@@ -187,7 +211,13 @@ impl Inode for OverlayInode {
         let (real, merged) = {
             let st = self.st.lock();
             let merged = st.upper.is_some() && st.lower.is_some();
-            (st.upper.clone().or_else(|| st.lower.clone()).ok_or(Errno::EIO)?, merged)
+            (
+                st.upper
+                    .clone()
+                    .or_else(|| st.lower.clone())
+                    .ok_or(Errno::EIO)?,
+                merged,
+            )
         };
         let mut a = real.attr()?;
         a.dev = self.fs.dev;
@@ -227,7 +257,13 @@ impl Inode for OverlayInode {
         self.unlink_child(name, dir)
     }
 
-    fn rename(&self, old: &[u8], new_dir: &Arc<dyn Inode>, new: &[u8], flags: u32) -> Result<(), Errno> {
+    fn rename(
+        &self,
+        old: &[u8],
+        new_dir: &Arc<dyn Inode>,
+        new: &[u8],
+        flags: u32,
+    ) -> Result<(), Errno> {
         self.rename_child(old, new_dir, new, flags)
     }
 
@@ -256,7 +292,11 @@ impl Inode for OverlayInode {
                     Some(u) => u,
                     None => {
                         let ns = self.lock_ns();
-                        let keep = if flags & libc::O_TRUNC as u32 != 0 { Some(0) } else { None };
+                        let keep = if flags & libc::O_TRUNC as u32 != 0 {
+                            Some(0)
+                        } else {
+                            None
+                        };
                         self.copy_up(&ns, keep)?
                     }
                 };
@@ -273,7 +313,11 @@ impl Inode for OverlayInode {
     }
 
     fn fs_info(&self) -> FsInfo {
-        FsInfo { magic: OVERLAYFS_SUPER_MAGIC, name: "overlay", read_only: false }
+        FsInfo {
+            magic: OVERLAYFS_SUPER_MAGIC,
+            name: "overlay",
+            read_only: false,
+        }
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -6,8 +6,8 @@ use super::{now, Kind, Node};
 use crate::mm::IoDst;
 use crate::vfs::file::{File, FileOps};
 use crate::vfs::inode::{
-    DirEntry, Inode, NewNode, Owner, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, S_IFBLK, S_IFCHR, S_IFDIR,
-    S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
+    DirEntry, Inode, NewNode, Owner, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, S_IFBLK,
+    S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
 };
 use abi::Errno;
 use parking_lot::Mutex;
@@ -33,7 +33,12 @@ struct DirState {
 
 impl Dir {
     pub(super) fn new(parent: Weak<Node>) -> Dir {
-        Dir { state: Mutex::new(DirState { entries: BTreeMap::new(), parent }) }
+        Dir {
+            state: Mutex::new(DirState {
+                entries: BTreeMap::new(),
+                parent,
+            }),
+        }
     }
 
     pub(super) fn get(&self, name: &[u8]) -> Option<Arc<Node>> {
@@ -45,7 +50,11 @@ impl Dir {
             .lock()
             .entries
             .iter()
-            .map(|(name, n)| DirEntry { name: name.clone(), ino: n.ino, kind: n.file_type() })
+            .map(|(name, n)| DirEntry {
+                name: name.clone(),
+                ino: n.ino,
+                kind: n.file_type(),
+            })
             .collect()
     }
 
@@ -76,7 +85,9 @@ impl Dir {
 
     /// Every child, leaving the directory empty (for tearing down).
     pub(super) fn take_children(&mut self) -> Vec<Arc<Node>> {
-        std::mem::take(&mut self.state.get_mut().entries).into_values().collect()
+        std::mem::take(&mut self.state.get_mut().entries)
+            .into_values()
+            .collect()
     }
 }
 
@@ -112,7 +123,12 @@ impl Node {
         false
     }
 
-    pub(super) fn dir_create(&self, name: &[u8], node: &NewNode, owner: Owner) -> Result<Arc<Node>, Errno> {
+    pub(super) fn dir_create(
+        &self,
+        name: &[u8],
+        node: &NewNode,
+        owner: Owner,
+    ) -> Result<Arc<Node>, Errno> {
         let dir = self.dir()?;
         let _tree = self.fs.tree.lock();
         if self.is_dead() {
@@ -123,7 +139,10 @@ impl Node {
         }
         let (mode, kind) = match node {
             NewNode::File { mode } => (S_IFREG | (mode & 0o7777), Kind::Regular(Regular::new())),
-            NewNode::Dir { mode } => (S_IFDIR | (mode & 0o7777), Kind::Dir(Dir::new(self.me.clone()))),
+            NewNode::Dir { mode } => (
+                S_IFDIR | (mode & 0o7777),
+                Kind::Dir(Dir::new(self.me.clone())),
+            ),
             NewNode::Symlink { target } => {
                 if target.is_empty() {
                     return Err(Errno::ENOENT);
@@ -137,7 +156,11 @@ impl Node {
                 // mknod(2) with no type or S_IFREG makes a regular file.
                 0 | S_IFREG => (S_IFREG | (mode & 0o7777), Kind::Regular(Regular::new())),
                 S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK => {
-                    let rdev = if mode & S_IFMT == S_IFCHR || mode & S_IFMT == S_IFBLK { *rdev } else { 0 };
+                    let rdev = if mode & S_IFMT == S_IFCHR || mode & S_IFMT == S_IFBLK {
+                        *rdev
+                    } else {
+                        0
+                    };
                     (mode & (S_IFMT | 0o7777), Kind::Special { rdev })
                 }
                 _ => return Err(Errno::EINVAL),
@@ -215,7 +238,13 @@ impl Node {
         }
     }
 
-    pub(super) fn dir_rename(&self, old: &[u8], new_dir: &dyn Inode, new: &[u8], flags: u32) -> Result<(), Errno> {
+    pub(super) fn dir_rename(
+        &self,
+        old: &[u8],
+        new_dir: &dyn Inode,
+        new: &[u8],
+        flags: u32,
+    ) -> Result<(), Errno> {
         if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0 {
             return Err(Errno::EINVAL);
         }
@@ -249,12 +278,18 @@ impl Node {
         }
         if let Some(t) = &tgt {
             if t.is_dir() && self.is_within(t) {
-                return Err(if flags & RENAME_EXCHANGE != 0 { Errno::EINVAL } else { Errno::ENOTEMPTY });
+                return Err(if flags & RENAME_EXCHANGE != 0 {
+                    Errno::EINVAL
+                } else {
+                    Errno::ENOTEMPTY
+                });
             }
         }
         let same_dir = std::ptr::eq(self, nd);
         if flags & RENAME_EXCHANGE != 0 {
-            let Some(tgt) = tgt else { return Err(Errno::ENOENT) };
+            let Some(tgt) = tgt else {
+                return Err(Errno::ENOENT);
+            };
             odir.insert(old, tgt.clone());
             ndir.insert(new, src.clone());
             if !same_dir {
@@ -304,7 +339,10 @@ impl Node {
                 // overlayfs' marker for a deleted lower file: a 0:0 char device.
                 let owner = {
                     let m = src.meta.lock();
-                    Owner { uid: m.uid, gid: m.gid }
+                    Owner {
+                        uid: m.uid,
+                        gid: m.gid,
+                    }
                 };
                 let w = Node::new(&self.fs, S_IFCHR, owner, Kind::Special { rdev: 0 });
                 odir.insert(old, w);

@@ -18,7 +18,9 @@ mod tests;
 
 use crate::fs::devnum;
 use crate::vfs::file::FileOps;
-use crate::vfs::inode::{Attr, DirEntry, FileType, FsInfo, Inode, NewNode, Owner, SetAttr, TimeSet, S_IFDIR, S_IFMT};
+use crate::vfs::inode::{
+    Attr, DirEntry, FileType, FsInfo, Inode, NewNode, Owner, SetAttr, TimeSet, S_IFDIR, S_IFMT,
+};
 use abi::{Errno, Timespec};
 use dir::Dir;
 use memory::MemoryFile;
@@ -57,9 +59,18 @@ struct Shared {
 
 impl Tmpfs {
     pub fn new(mf: Arc<MemoryFile>, root_mode: u32, owner: Owner) -> Arc<Tmpfs> {
-        let shared =
-            Arc::new(Shared { dev: devnum::alloc_anon_dev(), next_ino: AtomicU64::new(1), mf, tree: Mutex::new(()) });
-        let root = Node::new(&shared, S_IFDIR | (root_mode & 0o7777), owner, Kind::Dir(Dir::new(Weak::new())));
+        let shared = Arc::new(Shared {
+            dev: devnum::alloc_anon_dev(),
+            next_ino: AtomicU64::new(1),
+            mf,
+            tree: Mutex::new(()),
+        });
+        let root = Node::new(
+            &shared,
+            S_IFDIR | (root_mode & 0o7777),
+            owner,
+            Kind::Dir(Dir::new(Weak::new())),
+        );
         Arc::new(Tmpfs { shared, root })
     }
 
@@ -110,7 +121,10 @@ pub(crate) struct Node {
 /// The current real time, which file timestamps use.
 fn now() -> Timespec {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
-    Timespec { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec }
+    Timespec {
+        tv_sec: t.tv_sec,
+        tv_nsec: t.tv_nsec,
+    }
 }
 
 fn ts_key(t: &Timespec) -> (i64, i64) {
@@ -121,7 +135,16 @@ impl Node {
     fn new(fs: &Arc<Shared>, mode: u32, owner: Owner, kind: Kind) -> Arc<Node> {
         let t = now();
         let nlink = if matches!(kind, Kind::Dir(_)) { 2 } else { 1 };
-        let meta = Meta { mode, uid: owner.uid, gid: owner.gid, nlink, atime: t, mtime: t, ctime: t, btime: t };
+        let meta = Meta {
+            mode,
+            uid: owner.uid,
+            gid: owner.gid,
+            nlink,
+            atime: t,
+            mtime: t,
+            ctime: t,
+            btime: t,
+        };
         Arc::new_cyclic(|me| Node {
             fs: fs.clone(),
             ino: fs.next_ino.fetch_add(1, Ordering::Relaxed),
@@ -150,7 +173,10 @@ impl Node {
 
     /// A node of the same instance, if `other` is one.
     fn same_fs<'a>(&self, other: &'a dyn Inode) -> Option<&'a Node> {
-        other.as_any().downcast_ref::<Node>().filter(|n| Arc::ptr_eq(&n.fs, &self.fs))
+        other
+            .as_any()
+            .downcast_ref::<Node>()
+            .filter(|n| Arc::ptr_eq(&n.fs, &self.fs))
     }
 
     fn touch_ctime(&self) {
@@ -198,7 +224,11 @@ impl Inode for Node {
             }
             Kind::Dir(d) => (d.bogo_size(), 0, 0),
             // Linux keeps short link targets in the inode and longer ones in a page.
-            Kind::Symlink(t) => (t.len() as u64, if t.len() < 128 { 0 } else { BLKSIZE / 512 }, 0),
+            Kind::Symlink(t) => (
+                t.len() as u64,
+                if t.len() < 128 { 0 } else { BLKSIZE / 512 },
+                0,
+            ),
             Kind::Special { rdev } => (0, 0, *rdev),
         };
         let m = self.meta.lock().clone();
@@ -283,7 +313,13 @@ impl Inode for Node {
         self.dir_unlink(name, dir)
     }
 
-    fn rename(&self, old: &[u8], new_dir: &Arc<dyn Inode>, new: &[u8], flags: u32) -> Result<(), Errno> {
+    fn rename(
+        &self,
+        old: &[u8],
+        new_dir: &Arc<dyn Inode>,
+        new: &[u8],
+        flags: u32,
+    ) -> Result<(), Errno> {
         self.dir_rename(old, new_dir.as_ref(), new, flags)
     }
 
@@ -312,7 +348,11 @@ impl Inode for Node {
     }
 
     fn fs_info(&self) -> FsInfo {
-        FsInfo { magic: TMPFS_MAGIC, name: "tmpfs", read_only: false }
+        FsInfo {
+            magic: TMPFS_MAGIC,
+            name: "tmpfs",
+            read_only: false,
+        }
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -154,13 +154,18 @@ impl Data {
     /// counts (chunk slack past end of file is not the file's).
     fn allocated_in_file(&self) -> u64 {
         let eof = page_up(self.size);
-        self.extents.range(..eof).map(|(&s, &(_, l))| (s + l).min(eof) - s).sum()
+        self.extents
+            .range(..eof)
+            .map(|(&s, &(_, l))| (s + l).min(eof) - s)
+            .sum()
     }
 }
 
 impl Regular {
     pub(super) fn new() -> Regular {
-        Regular { data: RwLock::new(Data::default()) }
+        Regular {
+            data: RwLock::new(Data::default()),
+        }
     }
 
     /// st_size and the bytes st_blocks reports.
@@ -357,7 +362,10 @@ impl FileOps for RegularFile {
 
     fn seek_data(&self, _f: &File, off: i64, _size: i64, hole: bool) -> Result<i64, Errno> {
         let off = u64::try_from(off).map_err(|_| Errno::ENXIO)?;
-        let r = self.node.regular()?.seek_data(&self.node.fs.mf, off, hole)?;
+        let r = self
+            .node
+            .regular()?
+            .seek_data(&self.node.fs.mf, off, hole)?;
         i64::try_from(r).map_err(|_| Errno::EOVERFLOW)
     }
 }

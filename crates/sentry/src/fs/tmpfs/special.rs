@@ -20,7 +20,11 @@ impl FileOps for SymlinkFile {
 }
 
 /// Open a FIFO, socket or device node.
-pub(super) fn open_special(kind: FileType, rdev: u64, flags: u32) -> Result<Box<dyn FileOps>, Errno> {
+pub(super) fn open_special(
+    kind: FileType,
+    rdev: u64,
+    flags: u32,
+) -> Result<Box<dyn FileOps>, Errno> {
     match kind {
         FileType::CharDev => crate::fs::dev::open_device(rdev, flags),
         // No block devices exist in the sandbox; FIFOs come with pipes, and

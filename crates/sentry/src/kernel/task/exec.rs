@@ -61,7 +61,14 @@ pub fn load_program(
 impl Task {
     /// execve(2) once the arguments are read. On success the task runs the
     /// new program when the syscall returns.
-    pub fn execve(&mut self, path: &[u8], argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, dirfd: i32, follow: bool) -> Result<(), Errno> {
+    pub fn execve(
+        &mut self,
+        path: &[u8],
+        argv: Vec<Vec<u8>>,
+        envp: Vec<Vec<u8>>,
+        dirfd: i32,
+        follow: bool,
+    ) -> Result<(), Errno> {
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
@@ -76,28 +83,160 @@ impl Task {
                 return Err(Errno::ELOOP);
             }
         }
-        let file = open_exec(&mut w, &start, path)?;
+        // Follow "#!" interpreters (at most 4 deep, as Linux).
+        let mut prog = path.to_vec();
+        let mut argv = argv;
+        let mut file = open_exec(&mut w, &start, &prog)?;
+        for depth in 0.. {
+            let head = read_head(&file)?;
+            let Some((interp, arg)) = parse_shebang(&head)? else { break };
+            if depth >= 4 {
+                return Err(Errno::ELOOP);
+            }
+            let mut nargv = vec![interp.clone()];
+            if let Some(a) = arg {
+                nargv.push(a);
+            }
+            nargv.push(prog.clone());
+            nargv.extend(argv.into_iter().skip(1));
+            argv = nargv;
+            file = open_exec(&mut w, &start, &interp)?;
+            prog = interp;
+        }
         let (mm, regs) = load_program(&k, &file, &mut w, &start, &argv, &envp, path, &creds)?;
-        // Point of no return.
+
+        // Point of no return: other threads go, this one becomes the leader.
+        self.become_sole_thread();
+        if self.clear_child_tid != 0 {
+            if self.mm.write_obj(self.clear_child_tid, &0u32).is_ok() {
+                let _ = crate::kernel::futex::wake(&self.mm, self.clear_child_tid, 1, u32::MAX, false);
+            }
+            self.clear_child_tid = 0;
+        }
+        self.robust_list = (0, 0);
         self.mm = mm;
         self.regs = regs;
         self.fp = FpState::initial();
         self.keep_regs = true;
+        self.restart_block = None;
         self.fds.exec();
         *self.tg.exe.lock() = file.path.clone();
         let base = path.rsplit(|&b| b == b'/').next().unwrap_or(path).to_vec();
         self.set_comm(&base);
-        self.altstack = abi::signal::StackT { flags: abi::signal::SS_DISABLE, ..Default::default() };
-        // Handled signals go back to the default action; ignored ones stay ignored.
-        let sighand = self.tg.sighand();
-        let mut acts = sighand.actions.lock();
-        for a in acts.iter_mut() {
-            if a.handler != abi::signal::SIG_IGN {
-                *a = Default::default();
+        self.altstack = abi::signal::StackT {
+            flags: abi::signal::SS_DISABLE,
+            ..Default::default()
+        };
+        // Handled signals go back to the default action; ignored ones stay
+        // ignored. A shared handler table is unshared first.
+        let old = self.tg.sighand();
+        let fresh = Arc::new(old.copy());
+        {
+            let mut acts = fresh.actions.lock();
+            for a in acts.iter_mut() {
+                if a.handler != abi::signal::SIG_IGN {
+                    *a = Default::default();
+                } else {
+                    a.flags = 0;
+                    a.mask = 0;
+                    a.restorer = 0;
+                }
             }
         }
+        *self.tg.sighand.lock() = fresh;
+        super::clone::complete_vfork(self);
         Ok(())
     }
+
+    /// exec from a multi-threaded process: every other thread exits, and
+    /// the caller takes the thread-group leader's id.
+    fn become_sole_thread(&mut self) {
+        let others: Vec<Arc<super::TaskShared>> = self.tg.tasks.lock().iter().filter(|t| t.tid != self.tid).cloned().collect();
+        if others.is_empty() && self.tid == self.tg.tgid {
+            return;
+        }
+        for t in &others {
+            t.kill();
+        }
+        while self.tg.tasks.lock().iter().any(|t| t.tid != self.tid) {
+            if self.killed() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        if self.tid != self.tg.tgid {
+            let old = self.tid;
+            let new = self.tg.tgid;
+            let shared = super::TaskShared::new(new, self.shared.comm.lock().clone());
+            {
+                let mut st = self.tg.sig.lock();
+                let s = st.tasks.remove(&old).unwrap_or_default();
+                st.tasks.insert(new, s);
+            }
+            {
+                let mut tasks = self.tg.tasks.lock();
+                tasks.retain(|t| t.tid != old);
+                tasks.push(shared.clone());
+            }
+            {
+                let mut p = self.k.pids.lock();
+                p.tasks.remove(&old);
+                p.tasks.insert(new, shared.clone());
+            }
+            self.tid = new;
+            *shared.interrupter.lock() = Some(self.ctx.interrupter());
+            self.shared = shared;
+        }
+    }
+}
+
+/// The first bytes of a file (for "#!" detection).
+fn read_head(file: &File) -> Result<Vec<u8>, Errno> {
+    let mut buf = vec![0u8; 256];
+    let mut dst = crate::mm::IoDst::buf(&mut buf);
+    let n = file.ops.read(file, &mut dst, 0)? as usize;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// Parse a "#!" line: the interpreter and its optional single argument.
+fn parse_shebang(head: &[u8]) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>, Errno> {
+    if !head.starts_with(b"#!") {
+        return Ok(None);
+    }
+    let line = &head[2..];
+    let end = line.iter().position(|&b| b == b'\n');
+    let line = match end {
+        Some(e) => &line[..e],
+        None => {
+            // No newline within the first 256 bytes: the interpreter name must not be cut.
+            let trimmed: &[u8] = line;
+            let first_tok_end = trimmed.iter().skip_while(|b| **b == b' ' || **b == b'\t').position(|b| *b == b' ' || *b == b'\t');
+            if first_tok_end.is_none() {
+                return Err(Errno::ENOEXEC);
+            }
+            trimmed
+        }
+    };
+    let is_ws = |b: &u8| *b == b' ' || *b == b'\t';
+    let line: Vec<u8> = line.iter().copied().skip_while(is_ws).collect();
+    let line: &[u8] = {
+        let mut l = line.as_slice();
+        while l.last().is_some_and(|b| is_ws(b) || *b == 0) {
+            l = &l[..l.len() - 1];
+        }
+        l
+    };
+    if line.is_empty() {
+        return Err(Errno::ENOEXEC);
+    }
+    let split = line.iter().position(is_ws);
+    let (interp, rest) = match split {
+        Some(i) => (&line[..i], Some(&line[i..])),
+        None => (line, None),
+    };
+    let arg = rest.map(|r| r.iter().copied().skip_while(is_ws).collect::<Vec<u8>>()).filter(|a| !a.is_empty());
+    Ok(Some((interp.to_vec(), arg)))
 }
 
 /// What the sandbox's first process runs.
@@ -115,23 +254,36 @@ pub struct InitSpec {
 
 /// Create PID 1 and start it on its own host thread.
 pub fn spawn_init(k: &Arc<Kernel>, spec: InitSpec) -> Result<std::thread::JoinHandle<()>, Errno> {
-    let root = Path { mount: k.mounts.root.clone(), dentry: k.mounts.root.root.clone() };
+    let root = Path {
+        mount: k.mounts.root.clone(),
+        dentry: k.mounts.root.root.clone(),
+    };
     let creds = Arc::new(spec.creds);
     let mut w = Walk::new(&k.mounts, &root, &creds);
-    let cwd = w.walk(&root, &spec.cwd, true).unwrap_or_else(|_| root.clone());
+    let cwd = w
+        .walk(&root, &spec.cwd, true)
+        .unwrap_or_else(|_| root.clone());
     let name = spec.prog.clone();
     let file = open_exec(&mut w, &cwd, &name)?;
-    let (mm, regs) = load_program(k, &file, &mut w, &cwd, &spec.argv, &spec.envp, &name, &creds)?;
+    let (mm, regs) = load_program(
+        k, &file, &mut w, &cwd, &spec.argv, &spec.envp, &name, &creds,
+    )?;
 
     let fds = Arc::new(crate::vfs::FdTable::new());
     for (i, f) in spec.files.into_iter().enumerate() {
-        fds.install_at(i as i32, f, false, u64::MAX).map_err(|_| Errno::EBADF)?;
+        fds.install_at(i as i32, f, false, u64::MAX)
+            .map_err(|_| Errno::EBADF)?;
     }
     let tid = {
         let mut p = k.pids.lock();
         p.alloc().ok_or(Errno::EAGAIN)?
     };
-    let tg = ThreadGroup::new(tid, Arc::new(Default::default()), Default::default(), std::sync::Weak::new());
+    let tg = ThreadGroup::new(
+        tid,
+        Arc::new(Default::default()),
+        Default::default(),
+        std::sync::Weak::new(),
+    );
     *tg.exe.lock() = file.path.clone();
     let base = name.rsplit(|&b| b == b'/').next().unwrap_or(&name).to_vec();
     let shared = super::TaskShared::new(tid, base[..base.len().min(15)].to_vec());
@@ -153,7 +305,10 @@ pub fn spawn_init(k: &Arc<Kernel>, spec: InitSpec) -> Result<std::thread::JoinHa
         regs,
         fp: FpState::initial(),
         ctx: k.platform.new_context(),
-        altstack: abi::signal::StackT { flags: abi::signal::SS_DISABLE, ..Default::default() },
+        altstack: abi::signal::StackT {
+            flags: abi::signal::SS_DISABLE,
+            ..Default::default()
+        },
         clear_child_tid: 0,
         robust_list: (0, 0),
         last_fault: None,

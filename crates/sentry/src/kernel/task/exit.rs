@@ -19,7 +19,10 @@ impl Task {
 
     /// The task was told to exit (group exit or a fatal signal).
     pub fn exit_killed(&mut self) {
-        let status = self.tg.group_exit_status().unwrap_or(ExitStatus::Signaled { sig: abi::signal::SIGKILL, core: false });
+        let status = self.tg.group_exit_status().unwrap_or(ExitStatus::Signaled {
+            sig: abi::signal::SIGKILL,
+            core: false,
+        });
         self.finish(status);
     }
 
@@ -28,10 +31,14 @@ impl Task {
             return;
         }
         self.exited = true;
-        // set_tid_address: clear the tid word and wake a futex waiter (futexes come later).
+        // set_tid_address / CLONE_CHILD_CLEARTID: clear the tid word and wake one futex waiter.
         if self.clear_child_tid != 0 {
-            let _ = self.mm.write_obj(self.clear_child_tid, &0u32);
+            if self.mm.write_obj(self.clear_child_tid, &0u32).is_ok() {
+                let _ = crate::kernel::futex::wake(&self.mm, self.clear_child_tid, 1, u32::MAX, false);
+            }
         }
+        super::clone::complete_vfork(self);
+        self.tg.sig.lock().tasks.remove(&self.tid);
         release_task(&self.k, &self.tg, self.tid, status);
     }
 }
@@ -61,10 +68,21 @@ pub fn run_guarded(task: Task) {
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || task.run()));
     if r.is_err() {
         tracing::error!("Sentry bug while serving task {tid}: its process is killed");
-        tg.start_group_exit(ExitStatus::Signaled { sig: abi::signal::SIGKILL, core: false });
+        tg.start_group_exit(ExitStatus::Signaled {
+            sig: abi::signal::SIGKILL,
+            core: false,
+        });
         let registered = tg.tasks.lock().iter().any(|t| t.tid == tid);
         if registered {
-            release_task(&k, &tg, tid, ExitStatus::Signaled { sig: abi::signal::SIGKILL, core: false });
+            release_task(
+                &k,
+                &tg,
+                tid,
+                ExitStatus::Signaled {
+                    sig: abi::signal::SIGKILL,
+                    core: false,
+                },
+            );
         }
     }
 }

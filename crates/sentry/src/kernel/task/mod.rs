@@ -4,6 +4,7 @@
 //! handlers. [`TaskShared`] is the part other threads may touch: to kill,
 //! interrupt or wake the task.
 
+pub mod clone;
 pub mod exec;
 pub mod exit;
 pub mod paths;
@@ -12,6 +13,7 @@ pub mod sigframe;
 pub mod signals;
 pub mod sleep;
 pub mod syscall;
+pub mod wait;
 
 use super::creds::Creds;
 use super::fs_context::FsContext;
@@ -124,7 +126,11 @@ pub struct Task {
 pub enum RestartBlock {
     /// clock_nanosleep/nanosleep to an absolute host-monotonic deadline;
     /// `rem` is where the remaining time is written if interrupted again.
-    Sleep { clock: i32, deadline: abi::Timespec, rem: u64 },
+    Sleep {
+        clock: i32,
+        deadline: abi::Timespec,
+        rem: u64,
+    },
 }
 
 /// Completion a vfork parent waits on.

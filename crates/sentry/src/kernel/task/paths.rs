@@ -41,7 +41,13 @@ impl Task {
 
     /// Resolve `path` relative to `dirfd`. An empty path is ENOENT unless
     /// `empty_ok` (AT_EMPTY_PATH), which names `dirfd` itself.
-    pub fn resolve(&self, dirfd: i32, path: &[u8], follow: bool, empty_ok: bool) -> Result<Path, Errno> {
+    pub fn resolve(
+        &self,
+        dirfd: i32,
+        path: &[u8],
+        follow: bool,
+        empty_ok: bool,
+    ) -> Result<Path, Errno> {
         if path.is_empty() {
             if !empty_ok {
                 return Err(Errno::ENOENT);
@@ -57,7 +63,10 @@ impl Task {
 
     /// The owner of files this task creates.
     pub fn owner(&self) -> Owner {
-        Owner { uid: self.creds.fsuid, gid: self.creds.fsgid }
+        Owner {
+            uid: self.creds.fsuid,
+            gid: self.creds.fsgid,
+        }
     }
 
     pub fn umask(&self) -> u32 {

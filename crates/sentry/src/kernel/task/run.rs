@@ -11,7 +11,12 @@ impl Task {
     pub fn run(mut self) {
         *self.shared_interrupter() = Some(self.ctx.interrupter());
         while !self.exited {
-            if self.shared.sig_hint.load(std::sync::atomic::Ordering::SeqCst) || self.restart.is_some() {
+            if self
+                .shared
+                .sig_hint
+                .load(std::sync::atomic::Ordering::SeqCst)
+                || self.restart.is_some()
+            {
                 self.handle_signals();
             }
             if self.killed() {
@@ -34,13 +39,19 @@ impl Task {
         self.ctx.release();
     }
 
-    fn shared_interrupter(&self) -> parking_lot::MutexGuard<'_, Option<std::sync::Arc<dyn platform::Interrupter>>> {
+    fn shared_interrupter(
+        &self,
+    ) -> parking_lot::MutexGuard<'_, Option<std::sync::Arc<dyn platform::Interrupter>>> {
         self.shared.interrupter.lock()
     }
 
     fn handle_fault(&mut self, si: SigInfo) {
         let addr = si.addr();
-        let stack_limit = self.tg.limits.lock().cur(crate::kernel::limits::RLIMIT_STACK);
+        let stack_limit = self
+            .tg
+            .limits
+            .lock()
+            .cur(crate::kernel::limits::RLIMIT_STACK);
         match self.mm.handle_fault(addr, stack_limit) {
             FaultOutcome::Handled => self.last_fault = None,
             FaultOutcome::AlreadyMapped => {
@@ -58,7 +69,11 @@ impl Task {
     }
 
     fn fault_signal(&mut self, sig: i32, code: i32, addr: u64) {
-        let mut si = SigInfo { signo: sig, code, ..Default::default() };
+        let mut si = SigInfo {
+            signo: sig,
+            code,
+            ..Default::default()
+        };
         si.set_addr(addr);
         self.force_signal(si);
     }

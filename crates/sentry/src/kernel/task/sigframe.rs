@@ -8,7 +8,10 @@
 //! ```
 
 use super::Task;
-use abi::signal::{KernelSigaction, SigInfo, SigSet, StackT, SA_ONSTACK, SA_RESTORER, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK};
+use abi::signal::{
+    KernelSigaction, SigInfo, SigSet, StackT, SA_ONSTACK, SA_RESTORER, SS_AUTODISARM, SS_DISABLE,
+    SS_ONSTACK,
+};
 use abi::{Errno, Regs};
 use zerocopy::{FromBytes, IntoBytes};
 
@@ -33,7 +36,9 @@ const FIX_EFLAGS: u64 = 0x50dd5;
 
 /// `struct sigcontext` for x86-64.
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, FromBytes, IntoBytes, zerocopy::Immutable, zerocopy::KnownLayout)]
+#[derive(
+    Clone, Copy, Default, Debug, FromBytes, IntoBytes, zerocopy::Immutable, zerocopy::KnownLayout,
+)]
 pub struct SigContext {
     pub r8: u64,
     pub r9: u64,
@@ -131,7 +136,12 @@ fn trapno(sig: i32) -> u64 {
 impl Task {
     /// Build a frame for `info` and point the registers at `act`'s handler.
     /// `mask` is the signal mask to save (restored by rt_sigreturn).
-    pub fn setup_frame(&mut self, info: &SigInfo, act: &KernelSigaction, mask: SigSet) -> Result<(), Errno> {
+    pub fn setup_frame(
+        &mut self,
+        info: &SigInfo,
+        act: &KernelSigaction,
+        mask: SigSet,
+    ) -> Result<(), Errno> {
         if act.flags & SA_RESTORER == 0 {
             // x86-64 has no default restorer: Linux fails the delivery.
             return Err(Errno::EFAULT);
@@ -140,10 +150,17 @@ impl Task {
         let regs = self.regs;
         let mut sp = regs.rsp;
         let uc_stack = saved_altstack(self, sp);
-        if act.flags & SA_ONSTACK != 0 && self.altstack.flags & SS_DISABLE == 0 && self.altstack.size != 0 && !on_altstack(&self.altstack, sp) {
+        if act.flags & SA_ONSTACK != 0
+            && self.altstack.flags & SS_DISABLE == 0
+            && self.altstack.size != 0
+            && !on_altstack(&self.altstack, sp)
+        {
             sp = self.altstack.sp.wrapping_add(self.altstack.size);
             if self.altstack.flags & SS_AUTODISARM != 0 {
-                self.altstack = StackT { flags: SS_DISABLE, ..Default::default() };
+                self.altstack = StackT {
+                    flags: SS_DISABLE,
+                    ..Default::default()
+                };
             }
         } else {
             // Skip the red zone.
@@ -158,11 +175,18 @@ impl Task {
 
         // FP state, with the software-reserved bytes that mark it as XSAVE.
         let mut fpbuf = xsave;
-        let xfeatures = u64::from_le_bytes(fpbuf.get(512..520).and_then(|b| b.try_into().ok()).unwrap_or([0; 8]));
+        let xfeatures = u64::from_le_bytes(
+            fpbuf
+                .get(512..520)
+                .and_then(|b| b.try_into().ok())
+                .unwrap_or([0; 8]),
+        );
         if fpbuf.len() >= SW_RESERVED + 24 {
             fpbuf[SW_RESERVED..SW_RESERVED + 4].copy_from_slice(&FP_XSTATE_MAGIC1.to_le_bytes());
-            fpbuf[SW_RESERVED + 4..SW_RESERVED + 8].copy_from_slice(&((xlen + 4) as u32).to_le_bytes());
-            fpbuf[SW_RESERVED + 8..SW_RESERVED + 16].copy_from_slice(&xfeatures.max(3).to_le_bytes());
+            fpbuf[SW_RESERVED + 4..SW_RESERVED + 8]
+                .copy_from_slice(&((xlen + 4) as u32).to_le_bytes());
+            fpbuf[SW_RESERVED + 8..SW_RESERVED + 16]
+                .copy_from_slice(&xfeatures.max(3).to_le_bytes());
             fpbuf[SW_RESERVED + 16..SW_RESERVED + 20].copy_from_slice(&(xlen as u32).to_le_bytes());
         }
         fpbuf.extend_from_slice(&FP_XSTATE_MAGIC2.to_le_bytes());
@@ -173,7 +197,11 @@ impl Task {
         let uc_flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
         f[8..16].copy_from_slice(&uc_flags.to_le_bytes());
         f[24..48].copy_from_slice(uc_stack.as_bytes());
-        let cr2 = if matches!(info.signo, abi::signal::SIGSEGV | abi::signal::SIGBUS) { info.addr() } else { 0 };
+        let cr2 = if matches!(info.signo, abi::signal::SIGSEGV | abi::signal::SIGBUS) {
+            info.addr()
+        } else {
+            0
+        };
         let sc = SigContext::from_regs(&regs, mask, cr2, trapno(info.signo), fp_addr);
         f[MCONTEXT_OFF as usize..MCONTEXT_OFF as usize + 256].copy_from_slice(sc.as_bytes());
         f[SIGMASK_OFF as usize..SIGMASK_OFF as usize + 8].copy_from_slice(&mask.0.to_le_bytes());
@@ -200,8 +228,14 @@ impl Task {
         let frame = self.regs.rsp.wrapping_sub(8);
         let mut f = vec![0u8; FRAME_SIZE as usize];
         self.mm.read_bytes(frame, &mut f)?;
-        let sc = SigContext::read_from_bytes(&f[MCONTEXT_OFF as usize..MCONTEXT_OFF as usize + 256]).map_err(|_| Errno::EFAULT)?;
-        let mask = u64::from_le_bytes(f[SIGMASK_OFF as usize..SIGMASK_OFF as usize + 8].try_into().map_err(|_| Errno::EFAULT)?);
+        let sc =
+            SigContext::read_from_bytes(&f[MCONTEXT_OFF as usize..MCONTEXT_OFF as usize + 256])
+                .map_err(|_| Errno::EFAULT)?;
+        let mask = u64::from_le_bytes(
+            f[SIGMASK_OFF as usize..SIGMASK_OFF as usize + 8]
+                .try_into()
+                .map_err(|_| Errno::EFAULT)?,
+        );
         let uc_stack = StackT::read_from_bytes(&f[24..48]).map_err(|_| Errno::EFAULT)?;
         let old = self.regs;
         let r = &mut self.regs;
@@ -232,7 +266,10 @@ impl Task {
             let mut s = uc_stack;
             s.flags &= SS_DISABLE | SS_AUTODISARM;
             if s.flags & SS_DISABLE != 0 {
-                s = StackT { flags: SS_DISABLE, ..Default::default() };
+                s = StackT {
+                    flags: SS_DISABLE,
+                    ..Default::default()
+                };
             }
             if s.flags & SS_DISABLE != 0 || s.size >= abi::signal::MINSIGSTKSZ {
                 self.altstack = s;
@@ -243,7 +280,11 @@ impl Task {
         } else {
             let mut buf = vec![0u8; self.fp.bytes().len()];
             self.mm.read_bytes(sc.fpstate, &mut buf)?;
-            let magic = u32::from_le_bytes(buf[SW_RESERVED..SW_RESERVED + 4].try_into().unwrap_or([0; 4]));
+            let magic = u32::from_le_bytes(
+                buf[SW_RESERVED..SW_RESERVED + 4]
+                    .try_into()
+                    .unwrap_or([0; 4]),
+            );
             if magic != FP_XSTATE_MAGIC1 {
                 // A legacy FXSAVE-only image: keep the x87/SSE part, reset the rest.
                 for b in &mut buf[512..] {
