@@ -115,6 +115,11 @@ pub trait AddressSpace: Send + Sync {
     /// this address space (clone with CLONE_VM). Called on the thread of a
     /// task already running in it.
     fn prepare_thread(&self) -> Result<()>;
+    /// CPU time spent running application code in this address space:
+    /// (user, user + system) nanoseconds, if the platform can tell.
+    fn cpu_time(&self) -> Option<(u64, u64)> {
+        None
+    }
     /// For the platform's own downcasts.
     fn as_any(&self) -> &dyn std::any::Any;
 }

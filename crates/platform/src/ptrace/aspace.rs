@@ -91,6 +91,18 @@ impl AddressSpace for PtraceAddressSpace {
         Ok(())
     }
 
+    fn cpu_time(&self) -> Option<(u64, u64)> {
+        // The stub process's CPU clocks: (~pid << 3) | {0: PROF, 1: VIRT}.
+        let clock = |kind: i32| -> Option<u64> {
+            let id = ((!self.pid) << 3) | kind;
+            let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+            // SAFETY: clock_gettime writes one timespec to a valid out-pointer.
+            let r = unsafe { libc::clock_gettime(id, &mut ts) };
+            (r == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+        };
+        Some((clock(1)?, clock(0)?))
+    }
+
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }

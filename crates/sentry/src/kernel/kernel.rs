@@ -106,6 +106,13 @@ impl Kernel {
         if !orphans.is_empty() {
             if let Some(reaper) = self.reaper_for(tg) {
                 for c in orphans {
+                    // PR_SET_PDEATHSIG: tell the orphan its parent died.
+                    for t in c.tasks.lock().clone() {
+                        let sig = t.pdeath_sig.load(std::sync::atomic::Ordering::Relaxed);
+                        if sig != 0 {
+                            super::send::send(&c, Some(t.tid), super::send::kernel_info(sig, abi::signal::SI_USER));
+                        }
+                    }
                     *c.parent.lock() = Arc::downgrade(&reaper);
                     reaper.children.lock().push(c.clone());
                     let zombie = *c.exit_status.lock();

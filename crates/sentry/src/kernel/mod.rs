@@ -4,6 +4,7 @@
 pub mod creds;
 pub mod fs_context;
 pub mod futex;
+pub mod itimer;
 pub mod kernel;
 pub mod limits;
 pub mod pids;
@@ -14,6 +15,7 @@ pub mod sigstate;
 pub mod task;
 pub mod thread_group;
 pub mod time;
+pub mod timers;
 pub mod waiter;
 
 pub use kernel::{Config, Kernel};

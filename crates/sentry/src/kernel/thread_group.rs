@@ -47,6 +47,8 @@ pub struct ThreadGroup {
     pub reaped: AtomicBool,
     /// CPU time of reaped children, in clock ticks (user, system), for times/getrusage.
     pub child_times: Mutex<(u64, u64)>,
+    /// setitimer/alarm timers.
+    pub itimers: super::itimer::ITimers,
 }
 
 impl std::fmt::Debug for ThreadGroup {
@@ -88,6 +90,7 @@ impl ThreadGroup {
             subreaper: AtomicBool::new(false),
             reaped: AtomicBool::new(false),
             child_times: Mutex::new((0, 0)),
+            itimers: Default::default(),
         })
     }
 

@@ -10,6 +10,7 @@ pub mod clone;
 pub mod dir;
 pub mod fd;
 pub mod futex;
+pub mod itimer;
 pub mod kill;
 pub mod mmap;
 pub mod namei;
@@ -22,6 +23,7 @@ pub mod stat;
 pub mod sync;
 pub mod time_restart;
 pub mod wait;
+pub mod xattr;
 
 pub use args::{Arg, SyscallArgs};
 
@@ -87,6 +89,8 @@ impl Table {
         kill::register(&mut t);
         sigwait::register(&mut t);
         session::register(&mut t);
+        xattr::register(&mut t);
+        itimer::register(&mut t);
         fd::register(&mut t);
         mmap::register(&mut t);
         process::register(&mut t);

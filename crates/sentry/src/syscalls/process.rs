@@ -33,7 +33,7 @@ pub fn register(t: &mut Table) {
         sysno::PRCTL,
         sys_prctl,
         &[Arg::Int, Arg::Hex, Arg::Hex, Arg::Hex, Arg::Hex],
-        "PR_SET_NAME/PR_GET_NAME, dumpable, no_new_privs",
+        "names, parent-death signal, child subreaper, dumpable, no_new_privs; other options EINVAL",
     );
 }
 
@@ -162,6 +162,8 @@ const PR_GET_DUMPABLE: i32 = 3;
 const PR_SET_DUMPABLE: i32 = 4;
 const PR_SET_NAME: i32 = 15;
 const PR_GET_NAME: i32 = 16;
+const PR_SET_CHILD_SUBREAPER: i32 = 36;
+const PR_GET_CHILD_SUBREAPER: i32 = 37;
 const PR_SET_NO_NEW_PRIVS: i32 = 38;
 const PR_GET_NO_NEW_PRIVS: i32 = 39;
 
@@ -194,7 +196,28 @@ fn sys_prctl(t: &mut Task, a: &SyscallArgs) -> SysResult {
             }
             Ok(0)
         }
-        PR_SET_PDEATHSIG | PR_GET_PDEATHSIG => Err(Errno::EINVAL),
+        PR_SET_PDEATHSIG => {
+            let sig = a.u64(1);
+            if sig > 64 {
+                return Err(Errno::EINVAL);
+            }
+            t.shared.pdeath_sig.store(sig as i32, std::sync::atomic::Ordering::Relaxed);
+            Ok(0)
+        }
+        PR_GET_PDEATHSIG => {
+            let sig = t.shared.pdeath_sig.load(std::sync::atomic::Ordering::Relaxed);
+            t.mm.write_obj(a.u64(1), &sig)?;
+            Ok(0)
+        }
+        PR_SET_CHILD_SUBREAPER => {
+            t.tg.subreaper.store(a.u64(1) != 0, std::sync::atomic::Ordering::Relaxed);
+            Ok(0)
+        }
+        PR_GET_CHILD_SUBREAPER => {
+            let v = t.tg.subreaper.load(std::sync::atomic::Ordering::Relaxed) as i32;
+            t.mm.write_obj(a.u64(1), &v)?;
+            Ok(0)
+        }
         PR_SET_NO_NEW_PRIVS => {
             if a.u64(1) != 1 || a.u64(2) != 0 || a.u64(3) != 0 || a.u64(4) != 0 {
                 return Err(Errno::EINVAL);

@@ -11,6 +11,8 @@ pub mod namei;
 pub mod open;
 pub mod path;
 pub mod perm;
+#[cfg(test)]
+mod tests;
 
 pub use dentry::Dentry;
 pub use fdtable::FdTable;

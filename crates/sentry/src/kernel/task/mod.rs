@@ -40,6 +40,8 @@ pub struct TaskShared {
     sleep_cv: Condvar,
     /// A signal may be deliverable: look before running application code.
     pub sig_hint: AtomicBool,
+    /// PR_SET_PDEATHSIG: signal to receive when the parent process exits.
+    pub pdeath_sig: std::sync::atomic::AtomicI32,
     pub comm: Mutex<Vec<u8>>,
 }
 
@@ -58,6 +60,7 @@ impl TaskShared {
             sleep_lock: Mutex::new(false),
             sleep_cv: Condvar::new(),
             sig_hint: AtomicBool::new(false),
+            pdeath_sig: std::sync::atomic::AtomicI32::new(0),
             comm: Mutex::new(comm),
         })
     }
