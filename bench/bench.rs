@@ -94,6 +94,39 @@ pub const ALL: &[Benchmark] = &[
         },
     },
     Benchmark {
+        name: "fork_wait",
+        unit: "ns/op",
+        program: "fork_wait",
+        kind: Kind::Micro {
+            probe_iters: 10,
+            min_iters: 10,
+            max_iters: 500,
+            ns_per_iter: |v| v,
+        },
+    },
+    Benchmark {
+        name: "fork_exec",
+        unit: "ns/op",
+        program: "fork_exec",
+        kind: Kind::Micro {
+            probe_iters: 5,
+            min_iters: 5,
+            max_iters: 300,
+            ns_per_iter: |v| v,
+        },
+    },
+    Benchmark {
+        name: "pipe_pingpong",
+        unit: "ns/op",
+        program: "pipe_pingpong",
+        kind: Kind::Micro {
+            probe_iters: 200,
+            min_iters: 200,
+            max_iters: 50_000,
+            ns_per_iter: |v| v,
+        },
+    },
+    Benchmark {
         name: "write_64m",
         unit: "MB/s",
         program: "write",

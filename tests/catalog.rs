@@ -5,7 +5,10 @@
 //! - `// rvt: status=N`: the exit status its native run must have (default 0);
 //! - `// rvt: hostpath`: it gets a unique host path as `argv[1]`, which the native run must
 //!   create and the sandboxed run must not leave on the host;
-//! - `// rvt: ignore=REASON`: ignored by default (for behaviour the sandbox cannot have yet).
+//! - `// rvt: ignore=REASON`: ignored by default (for behaviour the sandbox cannot have yet);
+//! - `// rvt: each-arg=A B C`: one case per word, `prog::NAME::A` run as `NAME A`, and so on
+//!   (for programs that can test only one thing per run, e.g. a successful exec). The cases
+//!   run in parallel, so each names its temporary directories `/tmp/rvt-NAME-A-…`.
 
 use std::fs;
 use std::path::PathBuf;
@@ -31,6 +34,7 @@ pub fn program_cases(cfg: &Config) -> Result<Vec<Case>, String> {
             .map_err(|e| format!("reading {}: {e}", source.display()))?;
         let mut case = Case::new(format!("prog::{name}"), Program::C(name.clone()), &[]);
         case.tmp_prefix = Some(format!("rvt-{name}-"));
+        let mut each_arg: Option<Vec<String>> = None;
         for directive in text
             .lines()
             .filter_map(|l| l.trim().strip_prefix("// rvt:"))
@@ -50,6 +54,8 @@ pub fn program_cases(cfg: &Config) -> Result<Vec<Case>, String> {
                 case.tmp_prefix = None;
             } else if let Some(reason) = directive.strip_prefix("ignore=") {
                 case.ignore_reason = Some(leak(reason.trim().to_string()));
+            } else if let Some(words) = directive.strip_prefix("each-arg=") {
+                each_arg = Some(words.split_whitespace().map(str::to_string).collect());
             } else {
                 return Err(format!(
                     "{}: unknown directive `{directive}`",
@@ -57,7 +63,16 @@ pub fn program_cases(cfg: &Config) -> Result<Vec<Case>, String> {
                 ));
             }
         }
-        cases.push(case);
+        match each_arg {
+            Some(words) => cases.extend(words.into_iter().map(|word| {
+                let mut one = case.clone();
+                one.name = format!("{}::{word}", case.name);
+                one.tmp_prefix = case.tmp_prefix.as_ref().map(|p| format!("{p}{word}-"));
+                one.args.push(word);
+                one
+            })),
+            None => cases.push(case),
+        }
     }
     Ok(cases)
 }

@@ -1,10 +1,16 @@
 //! Builds the C test programs: `gcc -static -O1 -Wall`, one binary per `programs/NAME.c`,
-//! rebuilt only when the source or the shared header is newer than the binary.
+//! rebuilt only when the source or a header under `programs/` is newer than the binary.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
+
+/// One lock per program name: cases that share a program (see `each-arg` in the catalog)
+/// run in parallel and must not build the same binary at once.
+static BUILDING: Mutex<BTreeMap<String, Arc<Mutex<()>>>> = Mutex::new(BTreeMap::new());
 
 /// The shared header every program includes.
 pub const COMMON_HEADER: &str = "common.h";
@@ -16,7 +22,22 @@ pub fn compile(programs_dir: &Path, build_dir: &Path, name: &str) -> Result<Path
     let header = programs_dir.join(COMMON_HEADER);
     let bin_dir = build_dir.join("bin");
     let binary = bin_dir.join(name);
-    let newest_input = mtime(&source)?.max(mtime(&header)?);
+    let lock = BUILDING
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(name.to_string())
+        .or_default()
+        .clone();
+    let _one_build = lock.lock().unwrap_or_else(|e| e.into_inner());
+    let mut newest_input = mtime(&source)?.max(mtime(&header)?);
+    // Headers shared by a few programs (garbage.h, say) count too.
+    if let Ok(entries) = fs::read_dir(programs_dir) {
+        for path in entries.filter_map(|e| Some(e.ok()?.path())) {
+            if path.extension().is_some_and(|ext| ext == "h") {
+                newest_input = newest_input.max(mtime(&path)?);
+            }
+        }
+    }
     if let Ok(built) = mtime(&binary) {
         if built >= newest_input {
             return Ok(binary);

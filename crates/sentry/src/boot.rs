@@ -1,18 +1,18 @@
 //! Building a sandbox: the MemoryFile, the platform, the mount tree, the
 //! first process. Used by `runsc do` (and later by `runsc boot`).
 
-use crate::fs::host::HostFile;
 use crate::fs::lower::{DirectServer, LowerInode};
 use crate::fs::tmpfs::Tmpfs;
-use crate::fs::{dev, overlay};
+use crate::fs::{dev, overlay, proc};
 use crate::kernel::creds::Creds;
 use crate::kernel::task::exec::{spawn_init, InitSpec};
 use crate::kernel::{Config, Kernel};
-use crate::vfs::{File, MountNamespace, Owner, Path, Walk};
+use crate::vfs::mount::{MS_NODEV, MS_NOEXEC, MS_NOSUID};
+use crate::vfs::{MountNamespace, Owner, Path, Walk};
 use abi::Errno;
 use memory::MemoryFile;
 use platform::ptrace::PtracePlatform;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::sync::Arc;
 
 /// Size of the (sparse) MemoryFile: an upper bound on application memory.
@@ -36,6 +36,22 @@ fn mount_tmpfs(
     root_inode: Option<Arc<dyn crate::vfs::Inode>>,
     mode: u32,
 ) -> Result<(), String> {
+    let inode = match root_inode {
+        Some(i) => i,
+        None => Tmpfs::new(mf.clone(), mode, Owner::default()).root(),
+    };
+    mount_at(ns, at, inode, "tmpfs", "none", 0)
+}
+
+/// Mount `inode` on the directory `at`, if the root has one.
+fn mount_at(
+    ns: &MountNamespace,
+    at: &[u8],
+    inode: Arc<dyn crate::vfs::Inode>,
+    fs_type: &str,
+    source: &str,
+    flags: u32,
+) -> Result<(), String> {
     let creds = Creds::new(0, 0);
     let root = Path {
         mount: ns.root.clone(),
@@ -48,20 +64,8 @@ fn mount_tmpfs(
         Err(Errno::ENOENT) => return Ok(()),
         Err(e) => return Err(format!("mount point {}: {e}", String::from_utf8_lossy(at))),
     };
-    let inode = match root_inode {
-        Some(i) => i,
-        None => Tmpfs::new(mf.clone(), mode, Owner::default()).root(),
-    };
-    ns.mount(&p.mount, &p.dentry, inode, "tmpfs", "none", 0);
+    ns.mount(&p.mount, &p.dentry, inode, fs_type, source, flags);
     Ok(())
-}
-
-/// A file for a host fd donated to the sandbox (stdin, stdout, stderr).
-fn donated(fd: OwnedFd) -> Arc<File> {
-    let flags = rustix::fs::fcntl_getfl(fd.as_fd())
-        .map(|f| f.bits())
-        .unwrap_or(libc::O_RDWR as u32);
-    File::new(Box::new(HostFile::new(fd)), None, None, flags)
 }
 
 /// Find `name` in the sandbox as execvp would: names with '/' as they are,
@@ -116,8 +120,10 @@ pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
     let devfs = Tmpfs::new(mf.clone(), 0o755, Owner::default());
     let devroot = dev::make_dev_dir(&devfs).map_err(|e| format!("/dev: {e}"))?;
     mount_tmpfs(&ns, &mf, b"/dev", Some(devroot), 0o755)?;
-    // Until procfs and sysfs exist, hide the host's.
-    mount_tmpfs(&ns, &mf, b"/proc", None, 0o555)?;
+    let procfs = proc::ProcFs::new(proc::HostFacts::read(mf.size()));
+    let proc_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    mount_at(&ns, b"/proc", procfs.root(), "proc", "proc", proc_flags)?;
+    // Until sysfs exists, hide the host's.
     mount_tmpfs(&ns, &mf, b"/sys", None, 0o555)?;
 
     let mut argv = spec.argv;
@@ -132,8 +138,9 @@ pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
         hostname: String::new(),
     };
     let k = Kernel::new(config, platform, mf, Arc::new(ns));
+    procfs.set_kernel(&k);
 
-    let mut files = Vec::new();
+    let mut hosts = Vec::new();
     for fd in 0..3 {
         let host = match fd {
             0 => rustix::io::fcntl_dupfd_cloexec(std::io::stdin().as_fd(), 3),
@@ -141,10 +148,12 @@ pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
             _ => rustix::io::fcntl_dupfd_cloexec(std::io::stderr().as_fd(), 3),
         };
         match host {
-            Ok(h) => files.push(donated(h)),
+            Ok(h) => hosts.push(h),
             Err(e) => return Err(format!("stdio fd {fd}: {e}")),
         }
     }
+    // A terminal on stdin becomes init's controlling terminal.
+    let files = crate::fs::host::donate_stdio(&k, hosts);
     let init = InitSpec {
         argv,
         envp: spec.envp,

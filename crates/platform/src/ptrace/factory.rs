@@ -74,5 +74,6 @@ fn start_master(page: &StubPage, memfd: i32) -> Result<StubThread> {
             Stop::Gone(st) => return Err(Error::Host(format!("master stub exited during set-up ({st:#x})"))),
         }
     }
+    super::thread::MASTER_PID.store(pid, std::sync::atomic::Ordering::Relaxed);
     Ok(StubThread { pid, tid: pid, pending_interrupt: false })
 }

@@ -13,8 +13,10 @@
 //! - `idle`: `pause()` forever; untraced stub threads wait here.
 //! - `syscall`: `syscall; int3` — the tracer injects a syscall and gets the
 //!   result at the trap.
-//! - `clone`: like `syscall`, but a child (rax = 0) goes to `idle`; used to
-//!   fork new stub processes from the master and new threads in a stub.
+//! - `clone`: like `syscall`, but a child (rax = 0) sets PR_SET_PDEATHSIG,
+//!   checks that its parent is still the master stub (pid in r12) and goes
+//!   to `idle`; used to fork new stub processes from the master and new
+//!   threads in a stub.
 
 use super::sys::Pid;
 use abi::PAGE_SIZE;
@@ -103,8 +105,23 @@ std::arch::global_asm!(
     "rvisor_stub_clone:",
     "syscall",
     "test rax, rax",
-    "jz .Lidle",
+    "jz 4f",
     "int3",
+    "jmp .Lidle",
+    // A new stub (process or thread): die with the master stub from the
+    // start (r12 holds the master's pid), and exit if it is already gone.
+    "4:",
+    "mov eax, 157", // prctl(PR_SET_PDEATHSIG, SIGKILL)
+    "mov edi, 1",
+    "mov esi, 9",
+    "syscall",
+    "mov eax, 110", // getppid()
+    "syscall",
+    "cmp rax, r12",
+    "je .Lidle",
+    "mov eax, 231", // exit_group(0)
+    "xor edi, edi",
+    "syscall",
     "jmp .Lidle",
     ".balign 8",
     "5:", // struct sigaction { SIG_IGN, 0, 0, 0 }

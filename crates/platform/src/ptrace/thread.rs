@@ -7,6 +7,9 @@ use super::sys::{self, Pid, Stop};
 use crate::{Error, Result};
 use abi::{Errno, Regs};
 
+/// The master stub's pid, which new stubs compare their parent against.
+pub static MASTER_PID: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
 /// A stub thread traced by the current host thread.
 #[derive(Debug)]
 pub struct StubThread {
@@ -45,6 +48,7 @@ impl StubThread {
     /// Registers for running stub code at `rip` with syscall arguments.
     fn stub_regs(rip: u64, nr: u64, args: &[u64; 6]) -> Regs {
         let mut r = Regs::initial(rip, 0);
+        r.r12 = MASTER_PID.load(std::sync::atomic::Ordering::Relaxed) as u64;
         r.rax = nr;
         r.orig_rax = u64::MAX;
         r.rdi = args[0];

@@ -74,7 +74,10 @@ impl FileOps for MemDevFile {
         true
     }
 
-    fn seek(&self, _f: &File, _off: i64, _whence: i32) -> Result<i64, Errno> {
+    fn seek(&self, _f: &File, _off: i64, whence: i32) -> Result<i64, Errno> {
+        if !(0..=4).contains(&whence) {
+            return Err(Errno::EINVAL);
+        }
         Ok(0)
     }
 }

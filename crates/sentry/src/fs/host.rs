@@ -2,26 +2,136 @@
 //! stdin, stdout and stderr): reads and writes go straight to the host fd,
 //! terminal ioctls to the host terminal.
 //!
-//! May use: `vfs` interfaces, `mm` I/O, rustix for the host calls.
+//! A host terminal keeps its job control in the sandbox ([`Tty`]): the
+//! session it belongs to and its foreground group are the sandbox's, never
+//! set on the host; reads and writes make the background checks a Linux
+//! terminal makes.
+//!
+//! Host fds that can wait (terminals, pipes, sockets) are watched by one
+//! [`Notifier`] thread in an edge-triggered host epoll, which wakes the
+//! file's wait queue: a read with nothing to read answers EAGAIN and the
+//! task waits on the queue like any sandbox file (interruptibly, and
+//! visible to poll, select and epoll). Writes still block in the host.
+//!
+//! May use: `vfs` interfaces, `mm` I/O, `kernel::tty`, `kernel::current`,
+//! `kernel::waiter`, rustix for the host calls.
 
 use crate::fs::devnum;
+use crate::kernel::current;
+use crate::kernel::tty::Tty;
+use crate::kernel::waiter::WaitQueue;
+use crate::kernel::Kernel;
 use crate::mm::{IoDst, IoSrc, Mm};
 use crate::vfs::file::{File, FileOps};
 use crate::vfs::inode::{Attr, S_IFMT, S_IFREG};
 use abi::{Errno, Timespec};
+use parking_lot::Mutex;
+use rustix::event::epoll;
+use rustix::event::{PollFd, PollFlags};
 use rustix::termios::{
-    ControlModes, InputModes, LocalModes, OptionalActions, OutputModes, SpecialCodeIndex, Termios,
+    ControlModes, InputModes, LocalModes, OptionalActions, OutputModes, QueueSelector,
+    SpecialCodeIndex, Termios,
 };
-use std::os::fd::{AsFd, OwnedFd};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::{Arc, OnceLock, Weak};
 
 const TCGETS: u32 = 0x5401;
 const TCSETS: u32 = 0x5402;
 const TCSETSW: u32 = 0x5403;
 const TCSETSF: u32 = 0x5404;
+const TCFLSH: u32 = 0x540b;
+const TIOCSCTTY: u32 = 0x540e;
+const TIOCGPGRP: u32 = 0x540f;
+const TIOCSPGRP: u32 = 0x5410;
 const TIOCGWINSZ: u32 = 0x5413;
 const TIOCSWINSZ: u32 = 0x5414;
 const FIONREAD: u32 = 0x541b;
+const TIOCNOTTY: u32 = 0x5422;
+const TIOCGSID: u32 = 0x5429;
+
+/// Readiness of host fds for the tasks that wait on them: one host thread
+/// (started with the first registration, shared by every sandbox of the
+/// process) waits in an edge-triggered epoll and notifies each fd's queue
+/// with the poll bits that became true.
+struct Notifier {
+    epoll: OwnedFd,
+    queues: Mutex<HashMap<u64, Weak<WaitQueue>>>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl Notifier {
+    /// The process's notifier; None if the host refuses an epoll instance
+    /// or a thread (host fds then block in the host as plain fds).
+    fn get() -> Option<&'static Notifier> {
+        static N: OnceLock<Option<Notifier>> = OnceLock::new();
+        N.get_or_init(|| {
+            let epoll = epoll::create(epoll::CreateFlags::CLOEXEC).ok()?;
+            Some(Notifier { epoll, queues: Mutex::new(HashMap::new()), next: Default::default() })
+        })
+        .as_ref()
+        .filter(|n| n.start())
+    }
+
+    /// Start the waiting thread once; false if it cannot run.
+    fn start(&'static self) -> bool {
+        static STARTED: OnceLock<bool> = OnceLock::new();
+        *STARTED.get_or_init(|| {
+            std::thread::Builder::new().name("host-fd-notifier".into()).spawn(move || self.run()).is_ok()
+        })
+    }
+
+    /// Watch `fd` for `q`; None if the host cannot poll it (regular files,
+    /// /dev/null). Unregister before the fd is closed.
+    fn register(&self, fd: BorrowedFd<'_>, q: &Arc<WaitQueue>) -> Option<u64> {
+        let token = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.queues.lock().insert(token, Arc::downgrade(q));
+        let flags = epoll::EventFlags::IN | epoll::EventFlags::OUT | epoll::EventFlags::RDHUP | epoll::EventFlags::ET;
+        match epoll::add(&self.epoll, fd, epoll::EventData::new_u64(token), flags) {
+            Ok(()) => Some(token),
+            Err(_) => {
+                self.queues.lock().remove(&token);
+                None
+            }
+        }
+    }
+
+    fn unregister(&self, fd: BorrowedFd<'_>, token: u64) {
+        let _ = epoll::delete(&self.epoll, fd);
+        self.queues.lock().remove(&token);
+    }
+
+    fn run(&self) {
+        let mut events = Vec::with_capacity(64);
+        loop {
+            events.clear();
+            if epoll::wait(&self.epoll, rustix::buffer::spare_capacity(&mut events), None).is_err() {
+                continue;
+            }
+            for &ev in events.iter() {
+                // Copies: the event struct is packed.
+                let (data, flags) = (ev.data, ev.flags);
+                let q = self.queues.lock().get(&data.u64()).and_then(Weak::upgrade);
+                if let Some(q) = q {
+                    q.notify(poll_bits(flags.bits()));
+                }
+            }
+        }
+    }
+}
+
+/// Host poll/epoll bits as the sandbox's poll bits (the same values, plus
+/// the RDNORM/WRNORM twins Linux reports with IN/OUT).
+fn poll_bits(host: u32) -> u64 {
+    let mut bits = u64::from(host) & (libc::POLLIN | libc::POLLOUT | libc::POLLERR | libc::POLLHUP | libc::POLLRDHUP) as u64;
+    if host & libc::POLLIN as u32 != 0 {
+        bits |= libc::POLLRDNORM as u64;
+    }
+    if host & libc::POLLOUT as u32 != 0 {
+        bits |= libc::POLLWRNORM as u64;
+    }
+    bits
+}
 
 fn host_errno(e: rustix::io::Errno) -> Errno {
     Errno(e.raw_os_error())
@@ -92,6 +202,51 @@ pub struct HostFile {
     regular: bool,
     /// The host offset at donation, where the application should start.
     initial_offset: i64,
+    /// A terminal's job control (None for other files, and for terminals
+    /// not donated through [`donate_stdio`]).
+    tty: Option<Arc<Tty>>,
+    /// Woken by the [`Notifier`] when the host fd's readiness changes.
+    queue: Arc<WaitQueue>,
+    /// The notifier's token, if it watches the fd.
+    watched: Option<u64>,
+}
+
+impl Drop for HostFile {
+    fn drop(&mut self) {
+        // The host description outlives this fd (the caller holds it too):
+        // its epoll registration would outlive it as well.
+        if let (Some(token), Some(n)) = (self.watched, Notifier::get()) {
+            n.unregister(self.fd.as_fd(), token);
+        }
+    }
+}
+
+/// The files for the caller's stdio fds (`fds[i]` becomes fd `i`). Fds on
+/// the same host terminal share its job control; a terminal on stdin is
+/// the controlling terminal of the sandbox's init from the start.
+pub fn donate_stdio(k: &Arc<Kernel>, fds: Vec<OwnedFd>) -> Vec<Arc<File>> {
+    let mut ttys: Vec<(u64, Arc<Tty>)> = Vec::new();
+    let mut files = Vec::new();
+    for (i, fd) in fds.into_iter().enumerate() {
+        let flags = rustix::fs::fcntl_getfl(fd.as_fd())
+            .map(|f| f.bits())
+            .unwrap_or(libc::O_RDWR as u32);
+        let mut h = HostFile::new(fd);
+        if h.is_tty() {
+            let dev = rustix::fs::fstat(&h.fd).map(|st| st.st_rdev as u64).unwrap_or(0);
+            let tty = match ttys.iter().find(|(d, _)| *d == dev) {
+                Some((_, t)) => t.clone(),
+                None => {
+                    let t = if i == 0 { Tty::new_console(k) } else { Tty::new(k) };
+                    ttys.push((dev, t.clone()));
+                    t
+                }
+            };
+            h.tty = Some(tty);
+        }
+        files.push(File::new(Box::new(h), None, None, flags));
+    }
+    files
 }
 
 impl HostFile {
@@ -109,10 +264,15 @@ impl HostFile {
         } else {
             0
         };
+        let queue = Arc::new(WaitQueue::new());
+        let watched = if regular { None } else { Notifier::get().and_then(|n| n.register(fd.as_fd(), &queue)) };
         HostFile {
             fd,
             regular,
             initial_offset,
+            tty: None,
+            queue,
+            watched,
         }
     }
 
@@ -130,6 +290,50 @@ impl HostFile {
     fn off(&self, off: i64) -> Option<i64> {
         (self.regular && off >= 0).then_some(off)
     }
+
+    /// The host fd's readiness now, as poll bits.
+    fn host_poll(&self) -> u32 {
+        let mut pfd = [PollFd::new(&self.fd, PollFlags::IN | PollFlags::OUT)];
+        let zero = rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 };
+        match rustix::event::poll(&mut pfd, Some(&zero)) {
+            Ok(n) if n > 0 => poll_bits(u32::from(pfd[0].revents().bits())) as u32,
+            _ => 0,
+        }
+    }
+
+    /// Whether the terminal's TOSTOP is set (background writes stop).
+    fn tostop(&self) -> bool {
+        rustix::termios::tcgetattr(&self.fd).is_ok_and(|t| t.local_modes.contains(LocalModes::TOSTOP))
+    }
+
+    /// The terminal job-control ioctls; ENOTTY for files that are no terminal.
+    fn job_control(&self, f: &File, mm: &Mm, cmd: u32, arg: u64) -> Result<u64, Errno> {
+        let (Some(tty), Some(cur)) = (self.tty.as_ref(), current::get()) else {
+            return Err(Errno::ENOTTY);
+        };
+        match cmd {
+            TIOCSCTTY => tty.set_ctty(&cur, arg == 1, f.readable())?,
+            TIOCNOTTY => tty.notty(&cur)?,
+            TIOCGPGRP => mm.write_obj(arg, &tty.get_pgrp(&cur)?)?,
+            TIOCGSID => mm.write_obj(arg, &tty.get_sid(&cur)?)?,
+            _ => {
+                // TIOCSPGRP: a background caller is stopped first; an
+                // orphaned one is told it has no terminal.
+                tty.check_change(&cur).map_err(|e| if e == Errno::EIO { Errno::ENOTTY } else { e })?;
+                let pgrp: i32 = mm.read_obj(arg)?;
+                tty.set_pgrp(&cur, pgrp)?;
+            }
+        }
+        Ok(0)
+    }
+
+    /// A change of the terminal's settings: background callers get SIGTTOU.
+    fn check_change(&self) -> Result<(), Errno> {
+        match (self.tty.as_ref(), current::get()) {
+            (Some(tty), Some(cur)) => tty.check_change(&cur),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl FileOps for HostFile {
@@ -137,14 +341,26 @@ impl FileOps for HostFile {
         if dst.remaining() == 0 {
             return Ok(0);
         }
-        // A terminal read blocks this task's thread in the host; other
-        // tasks run on their own threads.
+        if let (Some(tty), Some(cur)) = (self.tty.as_ref(), current::get()) {
+            tty.check_read(&cur)?;
+        }
+        // Nothing to read: the syscall layer waits on the queue (or
+        // answers EAGAIN for O_NONBLOCK) instead of blocking in the host.
+        let ready = (libc::POLLIN | libc::POLLHUP | libc::POLLERR) as u32;
+        if self.watched.is_some() && self.host_poll() & ready == 0 {
+            return Err(Errno::EAGAIN);
+        }
         dst.read_from_fd(self.fd.as_fd(), self.off(off))
     }
 
     fn write(&self, _f: &File, src: &mut IoSrc, off: i64) -> Result<u64, Errno> {
         if src.remaining() == 0 {
             return Ok(0);
+        }
+        if let (Some(tty), Some(cur)) = (self.tty.as_ref(), current::get()) {
+            if tty.is_background(&cur) && self.tostop() {
+                tty.check_change(&cur)?;
+            }
         }
         src.write_to_fd(self.fd.as_fd(), self.off(off))
     }
@@ -172,15 +388,19 @@ impl FileOps for HostFile {
             .map_err(host_errno)
     }
 
-    fn ioctl(&self, _f: &File, mm: &Mm, cmd: u32, arg: u64) -> Result<u64, Errno> {
+    fn ioctl(&self, f: &File, mm: &Mm, cmd: u32, arg: u64) -> Result<u64, Errno> {
         let fd = self.fd.as_fd();
         match cmd {
+            TIOCSCTTY | TIOCNOTTY | TIOCGPGRP | TIOCSPGRP | TIOCGSID => {
+                return self.job_control(f, mm, cmd, arg);
+            }
             TCGETS => {
                 let t = rustix::termios::tcgetattr(fd).map_err(host_errno)?;
                 mm.write_obj(arg, &to_kernel(&t))?;
             }
             TCSETS | TCSETSW | TCSETSF => {
                 let mut t = rustix::termios::tcgetattr(fd).map_err(host_errno)?;
+                self.check_change()?;
                 let k: abi::Termios = mm.read_obj(arg)?;
                 apply_kernel(&mut t, &k);
                 let when = match cmd {
@@ -213,6 +433,19 @@ impl FileOps for HostFile {
                 };
                 rustix::termios::tcsetwinsize(fd, w).map_err(host_errno)?;
             }
+            TCFLSH => {
+                if !rustix::termios::isatty(fd) {
+                    return Err(Errno::ENOTTY);
+                }
+                let queue = match arg {
+                    0 => QueueSelector::IFlush,
+                    1 => QueueSelector::OFlush,
+                    2 => QueueSelector::IOFlush,
+                    _ => return Err(Errno::EINVAL),
+                };
+                self.check_change()?;
+                rustix::termios::tcflush(fd, queue).map_err(host_errno)?;
+            }
             FIONREAD => {
                 let n = rustix::io::ioctl_fionread(fd).map_err(host_errno)?;
                 mm.write_obj(arg, &(n.min(i32::MAX as u64) as i32))?;
@@ -224,6 +457,17 @@ impl FileOps for HostFile {
 
     fn fsync(&self, _f: &File) -> Result<(), Errno> {
         rustix::fs::fsync(&self.fd).map_err(host_errno)
+    }
+
+    fn poll(&self, _f: &File) -> u32 {
+        match self.watched {
+            Some(_) => self.host_poll(),
+            None => (libc::POLLIN | libc::POLLOUT | libc::POLLRDNORM | libc::POLLWRNORM) as u32,
+        }
+    }
+
+    fn wait_queue(&self) -> Option<&WaitQueue> {
+        self.watched.map(|_| &*self.queue)
     }
 
     fn readable_bytes(&self, _f: &File) -> Option<u64> {

@@ -2,12 +2,15 @@
 //! groups, credentials, limits, signals, time.
 
 pub mod creds;
+pub mod current;
 pub mod fs_context;
 pub mod futex;
+pub mod hostsig;
 pub mod itimer;
 pub mod kernel;
 pub mod limits;
 pub mod pids;
+pub mod proc_view;
 pub mod send;
 pub mod signal;
 pub mod sigqueue;
@@ -16,6 +19,7 @@ pub mod task;
 pub mod thread_group;
 pub mod time;
 pub mod timers;
+pub mod tty;
 pub mod waiter;
 
 pub use kernel::{Config, Kernel};

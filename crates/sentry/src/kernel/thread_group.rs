@@ -45,8 +45,14 @@ pub struct ThreadGroup {
     pub subreaper: AtomicBool,
     /// Reaped: its pid can be reused.
     pub reaped: AtomicBool,
-    /// CPU time of reaped children, in clock ticks (user, system), for times/getrusage.
+    /// CPU time of reaped children and their own reaped children, in
+    /// nanoseconds (user, system), for times/getrusage/wait4.
     pub child_times: Mutex<(u64, u64)>,
+    /// CPU time of the process's own address space when its tasks exited,
+    /// in nanoseconds (user, system): what its parent collects by reaping it.
+    pub exit_times: Mutex<(u64, u64)>,
+    /// What /proc shows of the process's memory, files and credentials.
+    pub proc_view: Mutex<Option<super::proc_view::ProcView>>,
     /// setitimer/alarm timers.
     pub itimers: super::itimer::ITimers,
 }
@@ -90,6 +96,8 @@ impl ThreadGroup {
             subreaper: AtomicBool::new(false),
             reaped: AtomicBool::new(false),
             child_times: Mutex::new((0, 0)),
+            exit_times: Mutex::new((0, 0)),
+            proc_view: Mutex::new(None),
             itimers: Default::default(),
         })
     }

@@ -171,8 +171,64 @@ fn hwcap2() -> u64 {
 
 /// Load a program into the fresh `mm`. On error the Mm may be half-built;
 /// callers throw it away.
-pub fn load(mm: &Mm, spec: &LoadSpec<'_>) -> Result<Loaded, Errno> {
+/// Why a load failed: before the point of no return (execve fails with the
+/// errno and the old program continues) or after it (the process is killed
+/// with SIGSEGV, as Linux does once the old image is gone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadError {
+    Before(Errno),
+    After(Errno),
+}
+
+impl From<Errno> for LoadError {
+    fn from(e: Errno) -> LoadError {
+        LoadError::Before(e)
+    }
+}
+
+impl LoadError {
+    pub fn errno(self) -> Errno {
+        match self {
+            LoadError::Before(e) | LoadError::After(e) => e,
+        }
+    }
+}
+
+/// The interpreter named by PT_INTERP, opened and parsed.
+fn find_interp(spec: &LoadSpec<'_>, e: &ElfInfo) -> Result<Option<(Arc<File>, ElfInfo)>, Errno> {
+    let Some(ip) = e.phdrs.iter().find(|p| p.p_type == PT_INTERP) else {
+        return Ok(None);
+    };
+    if ip.filesz < 2 || ip.filesz > 4096 {
+        return Err(Errno::ENOEXEC);
+    }
+    let name = read_at(spec.file, ip.offset, ip.filesz as usize)?;
+    let name = match name.iter().position(|&b| b == 0) {
+        Some(n) if n > 0 => name[..n].to_vec(),
+        _ => return Err(Errno::ENOEXEC),
+    };
+    let ifile = (spec.open_interp)(&name)?;
+    let ie = read_elf(&ifile)?;
+    if ie.phdrs.iter().any(|p| p.p_type == PT_INTERP) {
+        return Err(Errno::ELIBBAD);
+    }
+    Ok(Some((ifile, ie)))
+}
+
+/// Load a program into the fresh `mm`. On error the Mm may be half-built;
+/// callers throw it away.
+pub fn load(mm: &Mm, spec: &LoadSpec<'_>) -> Result<Loaded, LoadError> {
     let e = read_elf(spec.file)?;
+    let interp = find_interp(spec, &e)?;
+    // From here on Linux has already discarded the old program.
+    map_program(mm, spec, &e, interp).map_err(LoadError::After)
+}
+
+fn map_program(mm: &Mm, spec: &LoadSpec<'_>, e: &ElfInfo, interp: Option<(Arc<File>, ElfInfo)>) -> Result<Loaded, Errno> {
+    if e.phdrs.iter().any(|p| p.p_type == PT_LOAD && p.filesz > p.memsz) {
+        return Err(Errno::EINVAL);
+    }
+    let e = e.clone();
     let max = mm.max_addr;
 
     // Address space layout: stack at the top (randomized), mmap area below it.
@@ -198,20 +254,7 @@ pub fn load(mm: &Mm, spec: &LoadSpec<'_>) -> Result<Loaded, Errno> {
     // The interpreter, if any, goes into the mmap area.
     let mut entry = e.entry.wrapping_add(bias);
     let mut interp_base = 0;
-    if let Some(ip) = e.phdrs.iter().find(|p| p.p_type == PT_INTERP) {
-        if ip.filesz < 2 || ip.filesz > 4096 {
-            return Err(Errno::ENOEXEC);
-        }
-        let name = read_at(spec.file, ip.offset, ip.filesz as usize)?;
-        let name = match name.iter().position(|&b| b == 0) {
-            Some(n) if n > 0 => name[..n].to_vec(),
-            _ => return Err(Errno::ENOEXEC),
-        };
-        let ifile = (spec.open_interp)(&name)?;
-        let ie = read_elf(&ifile)?;
-        if ie.phdrs.iter().any(|p| p.p_type == PT_INTERP) {
-            return Err(Errno::ELIBBAD);
-        }
+    if let Some((ifile, ie)) = interp {
         let (ilo, ihi) = span(&ie);
         let ibias = if ie.e_type == elf::ET_DYN {
             let len = page_up(ihi - ilo).ok_or(Errno::ENOEXEC)?;

@@ -47,17 +47,50 @@ pub enum IoDst<'a> {
         pin: Pinned,
         done: u64,
     },
-    /// Application memory not translated yet: files that never touch the
-    /// buffer (/dev/null) must not fault on it, as on Linux.
-    Lazy {
-        mm: Arc<Mm>,
-        addr: u64,
-        len: u64,
-    },
+    /// Application memory (segments of an iovec) not translated yet: files
+    /// that never touch the buffer (/dev/null, directories) must not fault
+    /// on it, as on Linux.
+    Lazy { mm: Arc<Mm>, segs: Vec<(u64, u64)> },
     Buf {
         buf: &'a mut [u8],
         done: usize,
     },
+}
+
+/// Translate `segs` with Linux's prefix rule: stop at the first fault;
+/// EFAULT only if nothing at all is accessible.
+fn translate_segs(mm: &Mm, segs: &[(u64, u64)], write: bool) -> Result<Pinned, Errno> {
+    if let [(addr, len)] = segs {
+        return mm.translate(*addr, *len, write);
+    }
+    let mut blocks = Vec::new();
+    let mut pins = Vec::new();
+    for &(addr, len) in segs {
+        if len == 0 {
+            continue;
+        }
+        match mm.translate(addr, len, write) {
+            Ok(p) => {
+                let full = p.len() == len;
+                blocks.extend_from_slice(&p.blocks);
+                pins.push(p);
+                if !full {
+                    break;
+                }
+            }
+            Err(e) => {
+                if blocks.is_empty() {
+                    return Err(e);
+                }
+                break;
+            }
+        }
+    }
+    for &(f, l) in &blocks {
+        mm.mf.incref(f, l);
+    }
+    drop(pins);
+    Ok(Pinned::new(mm.mf.clone(), blocks))
 }
 
 impl<'a> IoDst<'a> {
@@ -69,7 +102,7 @@ impl<'a> IoDst<'a> {
     pub fn remaining(&self) -> u64 {
         match self {
             IoDst::User { pin, done } => pin.len() - done,
-            IoDst::Lazy { len, .. } => *len,
+            IoDst::Lazy { segs, .. } => segs.iter().map(|s| s.1).sum(),
             IoDst::Buf { buf, done } => (buf.len() - done) as u64,
         }
     }
@@ -84,8 +117,8 @@ impl<'a> IoDst<'a> {
 
     /// Translate a lazy destination now.
     fn force(&mut self) -> Result<(), Errno> {
-        if let IoDst::Lazy { mm, addr, len } = self {
-            let pin = mm.translate(*addr, *len, true)?;
+        if let IoDst::Lazy { mm, segs } = self {
+            let pin = translate_segs(mm, segs, true)?;
             *self = IoDst::User { pin, done: 0 };
         }
         Ok(())
@@ -181,11 +214,7 @@ pub enum IoSrc<'a> {
         done: u64,
     },
     /// Application memory not translated yet (see `IoDst::Lazy`).
-    Lazy {
-        mm: Arc<Mm>,
-        addr: u64,
-        len: u64,
-    },
+    Lazy { mm: Arc<Mm>, segs: Vec<(u64, u64)> },
     Buf {
         buf: &'a [u8],
         done: usize,
@@ -200,14 +229,14 @@ impl<'a> IoSrc<'a> {
     pub fn remaining(&self) -> u64 {
         match self {
             IoSrc::User { pin, done } => pin.len() - done,
-            IoSrc::Lazy { len, .. } => *len,
+            IoSrc::Lazy { segs, .. } => segs.iter().map(|s| s.1).sum(),
             IoSrc::Buf { buf, done } => (buf.len() - done) as u64,
         }
     }
 
     fn force(&mut self) -> Result<(), Errno> {
-        if let IoSrc::Lazy { mm, addr, len } = self {
-            let pin = mm.translate(*addr, *len, false)?;
+        if let IoSrc::Lazy { mm, segs } = self {
+            let pin = translate_segs(mm, segs, false)?;
             *self = IoSrc::User { pin, done: 0 };
         }
         Ok(())
@@ -328,6 +357,18 @@ fn sub_blocks(blocks: &[Block], mut skip: u64, mut len: u64) -> Vec<Block> {
     out
 }
 
+/// Highest user address + 1 Linux's `access_ok` checks against.
+pub const TASK_SIZE_MAX: u64 = 0x7fff_ffff_f000;
+
+/// Linux's `access_ok`: the range must not wrap and must lie below the top
+/// of the user address space (nothing is touched yet).
+pub fn access_ok(addr: u64, len: u64) -> Result<(), Errno> {
+    match addr.checked_add(len) {
+        Some(end) if end <= TASK_SIZE_MAX => Ok(()),
+        _ => Err(Errno::EFAULT),
+    }
+}
+
 impl Mm {
     /// Copy application memory into `buf`; the whole range must be readable.
     pub fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
@@ -400,71 +441,40 @@ impl Mm {
         }
         let mut v = vec![Iovec::default(); count as usize];
         self.read_bytes(addr, v.as_mut_slice().as_mut_bytes())?;
+        // As Linux's import_iovec: negative lengths are EINVAL, each segment
+        // must pass access_ok, and the total is capped at MAX_RW_COUNT.
+        if v.iter().any(|iov| iov.len > i64::MAX as u64) {
+            return Err(Errno::EINVAL);
+        }
         let mut total: u64 = 0;
-        for iov in &v {
-            if iov.len > i64::MAX as u64 {
-                return Err(Errno::EINVAL);
-            }
-            total = total.checked_add(iov.len).ok_or(Errno::EINVAL)?;
-            if total > i64::MAX as u64 {
-                return Err(Errno::EINVAL);
-            }
+        for iov in &mut v {
+            access_ok(iov.base, iov.len)?;
+            let room = 0x7fff_f000u64 - total;
+            iov.len = iov.len.min(room);
+            total += iov.len;
         }
         Ok(v)
     }
 
-    /// Pin the memory of an iovec list for a read (`write` = the Sentry writes
-    /// into it) or a write. A bad segment ends the list early; EFAULT only if
-    /// the very first byte is bad.
-    pub fn pin_iovecs(&self, iovs: &[Iovec], write: bool) -> Result<Pinned, Errno> {
-        let mut blocks = Vec::new();
-        let mut pins = Vec::new();
-        for iov in iovs {
-            if iov.len == 0 {
-                continue;
-            }
-            match self.translate(iov.base, iov.len, write) {
-                Ok(p) => {
-                    let full = p.len() == iov.len;
-                    blocks.extend_from_slice(&p.blocks);
-                    pins.push(p);
-                    if !full {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    if blocks.is_empty() {
-                        return Err(e);
-                    }
-                    break;
-                }
-            }
-        }
-        // Keep one combined pin: take each pin's references over.
-        for &(f, l) in &blocks {
-            self.mf.incref(f, l);
-        }
-        drop(pins);
-        Ok(Pinned::new(self.mf.clone(), blocks))
+    /// Destination for a vectored read into `iovs`, translated on first use.
+    pub fn dst_iovecs(self: &Arc<Self>, iovs: &[Iovec]) -> IoDst<'static> {
+        IoDst::Lazy { mm: self.clone(), segs: iovs.iter().filter(|v| v.len > 0).map(|v| (v.base, v.len)).collect() }
+    }
+
+    /// Source for a vectored write from `iovs`, translated on first use.
+    pub fn src_iovecs(self: &Arc<Self>, iovs: &[Iovec]) -> IoSrc<'static> {
+        IoSrc::Lazy { mm: self.clone(), segs: iovs.iter().filter(|v| v.len > 0).map(|v| (v.base, v.len)).collect() }
     }
 
     /// Destination for reading `len` bytes into application memory at
     /// `addr`, translated when the file first writes to it.
     pub fn dst(self: &Arc<Self>, addr: u64, len: u64) -> Result<IoDst<'static>, Errno> {
-        Ok(IoDst::Lazy {
-            mm: self.clone(),
-            addr,
-            len,
-        })
+        Ok(IoDst::Lazy { mm: self.clone(), segs: vec![(addr, len)] })
     }
 
     /// Source for writing `len` bytes from application memory at `addr`,
     /// translated when the file first reads from it.
     pub fn src(self: &Arc<Self>, addr: u64, len: u64) -> Result<IoSrc<'static>, Errno> {
-        Ok(IoSrc::Lazy {
-            mm: self.clone(),
-            addr,
-            len,
-        })
+        Ok(IoSrc::Lazy { mm: self.clone(), segs: vec![(addr, len)] })
     }
 }

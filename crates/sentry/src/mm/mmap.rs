@@ -58,6 +58,11 @@ pub fn overcommit_ok(len: u64) -> bool {
     len <= total
 }
 
+/// Linux's PAGE_ALIGN: rounds up, wrapping to 0 at the top.
+fn align_wrap(len: u64) -> u64 {
+    len.wrapping_add(PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
+}
+
 fn page_len(len: u64) -> Result<u64, Errno> {
     let l = align_up(len, PAGE_SIZE);
     if l < len || l == 0 && len != 0 {
@@ -168,22 +173,47 @@ impl Mm {
             return Ok(());
         }
         let len = page_len(len)?;
+        let mut start = addr;
         let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
         let mut st = self.st.lock();
-        if !st.vmas.covers(addr, end) {
-            return Err(Errno::ENOMEM);
+        // PROT_GROWSDOWN extends the change down to the start of a stack area.
+        if prot & GROWSDOWN != 0 {
+            match st.vmas.find(addr) {
+                Some(v) if v.growsdown => start = v.start,
+                _ => return Err(Errno::EINVAL),
+            }
         }
-        let prot = Prot((prot & 7) as u32);
-        if st
-            .vmas
-            .overlapping(addr, end)
-            .any(|v| prot.0 & !v.max_prot.0 != 0)
-        {
-            return Err(Errno::EACCES);
+        if prot & GROWSUP != 0 {
+            return Err(Errno::EINVAL);
         }
-        st.vmas.update_range(addr, end, |v| v.prot = prot);
-        self.reprotect(&mut st, addr, end);
-        Ok(())
+        let newprot = Prot((prot & 7) as u32);
+        // Linux changes areas in order and stops at the first hole (ENOMEM)
+        // or the first area that refuses the protection (EACCES).
+        let mut at = start;
+        let mut err = None;
+        for v in st.vmas.overlapping(start, end).cloned().collect::<Vec<_>>() {
+            if v.start > at {
+                err = Some(Errno::ENOMEM);
+                break;
+            }
+            if newprot.0 & !v.max_prot.0 != 0 {
+                err = Some(Errno::EACCES);
+                break;
+            }
+            at = v.end.min(end);
+        }
+        if err.is_none() && at < end {
+            err = Some(Errno::ENOMEM);
+        }
+        let done_end = at.min(end);
+        if done_end > start {
+            st.vmas.update_range(start, done_end, |v| v.prot = newprot);
+            self.reprotect(&mut st, start, done_end);
+        }
+        match err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// Set up the heap after loading a program.
@@ -241,8 +271,12 @@ impl Mm {
         {
             return Err(Errno::EINVAL);
         }
-        let old_len = page_len(old_len)?;
-        let new_len = page_len(new_len)?;
+        // PAGE_ALIGN wraps as in Linux: a length near 2^64 becomes 0.
+        let old_len = align_wrap(old_len);
+        let new_len = align_wrap(new_len);
+        if new_len == 0 || new_len > self.max_addr || old_len > self.max_addr {
+            return Err(Errno::EINVAL);
+        }
         let mut st = self.st.lock();
         let vma = st.vmas.find(old).cloned().ok_or(Errno::EFAULT)?;
         let old_end = old.checked_add(old_len).ok_or(Errno::EFAULT)?;
@@ -393,8 +427,11 @@ impl Mm {
         {
             return Err(Errno::EINVAL);
         }
-        let len = page_len(len)?;
+        let len = align_wrap(len);
         let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+        if end == addr {
+            return Ok(());
+        }
         if !self.st.lock().vmas.covers(addr, end) {
             return Err(Errno::ENOMEM);
         }

@@ -300,6 +300,11 @@ fn set_times(
     Ok(0)
 }
 
+/// Both times UTIME_OMIT: nothing to do, and Linux checks nothing.
+fn nothing_to_set(atime: &Option<TimeSet>, mtime: &Option<TimeSet>) -> bool {
+    atime.is_none() && mtime.is_none()
+}
+
 fn utimes_at(
     t: &Task,
     dirfd: i32,
@@ -336,6 +341,9 @@ fn sys_utimensat(t: &mut Task, a: &SyscallArgs) -> SysResult {
         let ts: [Timespec; 2] = t.mm.read_obj(a.u64(2))?;
         (time_set(&ts[0])?, time_set(&ts[1])?)
     };
+    if nothing_to_set(&atime, &mtime) {
+        return Ok(0);
+    }
     utimes_at(t, a.fd(0), a.u64(1), atime, mtime, a.u32(3))
 }
 

@@ -113,6 +113,8 @@ fn entries(t: &Task, f: &File) -> Result<Vec<DirEntry>, Errno> {
 
 /// Fill `count` bytes at `buf` with records; `wide` is linux_dirent64.
 fn getdents(t: &mut Task, fd: i32, buf: u64, count: u64, wide: bool) -> SysResult {
+    // The kernel keeps the count in an int: "negative" sizes fit nothing.
+    let count = if (count as u32 as i32) < 0 { 0 } else { count };
     let f = t.fds.get(fd)?;
     if f.is_path_only() {
         return Err(Errno::EBADF);
@@ -152,11 +154,15 @@ fn getdents(t: &mut Task, fd: i32, buf: u64, count: u64, wide: bool) -> SysResul
             }
             break;
         }
+        // Records are copied one by one: a fault after the first keeps what fit.
+        if let Err(e) = t.mm.write_bytes(buf + out.len() as u64, &rec) {
+            if out.is_empty() {
+                return Err(e);
+            }
+            break;
+        }
         out.extend_from_slice(&rec);
         idx += 1;
-    }
-    if !out.is_empty() {
-        t.mm.write_bytes(buf, &out)?;
     }
     *pos = idx as i64;
     Ok(out.len() as u64)

@@ -111,8 +111,16 @@ fn sys_fcntl(t: &mut Task, a: &SyscallArgs) -> SysResult {
             if f.is_path_only() {
                 return Err(Errno::EBADF);
             }
+            if a.u32(2) & libc::O_DIRECT as u32 != 0 && !f.ops.supports_direct() {
+                return Err(Errno::EINVAL);
+            }
             f.set_status_flags(a.u32(2));
             Ok(0)
+        }
+        libc::F_GETPIPE_SZ => crate::fs::pipe::get_pipe_size(&f),
+        libc::F_SETPIPE_SZ => {
+            let privileged = t.creds.has_cap(crate::kernel::creds::CAP_SYS_RESOURCE);
+            crate::fs::pipe::set_pipe_size(&f, a.u32(2), privileged)
         }
         _ => Err(Errno::EINVAL),
     }
@@ -125,6 +133,7 @@ const FIONCLEX: u32 = 0x5450;
 const FIOCLEX: u32 = 0x5451;
 const FIONBIO: u32 = 0x5421;
 const FIONREAD: u32 = 0x541b;
+const FIOASYNC: u32 = 0x5452;
 
 fn sys_ioctl(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let fd = a.fd(0);
@@ -140,6 +149,12 @@ fn sys_ioctl(t: &mut Task, a: &SyscallArgs) -> SysResult {
         }
         FIONCLEX => {
             t.fds.set_cloexec(fd, false)?;
+            Ok(0)
+        }
+        FIOASYNC => {
+            let on: i32 = t.mm.read_obj(arg)?;
+            let fl = f.flags() & !(libc::O_ASYNC as u32);
+            f.set_status_flags(if on != 0 { fl | libc::O_ASYNC as u32 } else { fl });
             Ok(0)
         }
         FIONBIO => {

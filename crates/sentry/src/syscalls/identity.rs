@@ -8,10 +8,10 @@
 
 use super::{Arg, SysResult, SyscallArgs, Table};
 use crate::kernel::creds::{
-    Creds, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID,
-    CAP_LAST_CAP, CAP_MKNOD, CAP_SETGID, CAP_SETUID,
+    Creds, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID, CAP_LAST_CAP,
+    CAP_MKNOD, CAP_SETGID, CAP_SETUID,
 };
-use crate::kernel::Task;
+use crate::kernel::{proc_view, Task};
 use abi::{sysno, Errno};
 use std::sync::Arc;
 
@@ -20,13 +20,26 @@ pub fn register(t: &mut Table) {
     t.add(sysno::GETEUID, sys_geteuid, &[]);
     t.add(sysno::GETGID, sys_getgid, &[]);
     t.add(sysno::GETEGID, sys_getegid, &[]);
-    t.add(sysno::GETRESUID, sys_getresuid, &[Arg::Ptr, Arg::Ptr, Arg::Ptr]);
-    t.add(sysno::GETRESGID, sys_getresgid, &[Arg::Ptr, Arg::Ptr, Arg::Ptr]);
+    t.add(
+        sysno::GETRESUID,
+        sys_getresuid,
+        &[Arg::Ptr, Arg::Ptr, Arg::Ptr],
+    );
+    t.add(
+        sysno::GETRESGID,
+        sys_getresgid,
+        &[Arg::Ptr, Arg::Ptr, Arg::Ptr],
+    );
     t.add(sysno::GETGROUPS, sys_getgroups, &[Arg::Int, Arg::Ptr]);
     t.add(sysno::SETGROUPS, sys_setgroups, &[Arg::Int, Arg::Ptr]);
     t.partial(sysno::SETUID, sys_setuid, &[Arg::Int], NO_SECUREBITS);
     t.add(sysno::SETGID, sys_setgid, &[Arg::Int]);
-    t.partial(sysno::SETREUID, sys_setreuid, &[Arg::Int, Arg::Int], NO_SECUREBITS);
+    t.partial(
+        sysno::SETREUID,
+        sys_setreuid,
+        &[Arg::Int, Arg::Int],
+        NO_SECUREBITS,
+    );
     t.add(sysno::SETREGID, sys_setregid, &[Arg::Int, Arg::Int]);
     t.partial(
         sysno::SETRESUID,
@@ -34,14 +47,18 @@ pub fn register(t: &mut Table) {
         &[Arg::Int, Arg::Int, Arg::Int],
         NO_SECUREBITS,
     );
-    t.add(sysno::SETRESGID, sys_setresgid, &[Arg::Int, Arg::Int, Arg::Int]);
+    t.add(
+        sysno::SETRESGID,
+        sys_setresgid,
+        &[Arg::Int, Arg::Int, Arg::Int],
+    );
     t.partial(sysno::SETFSUID, sys_setfsuid, &[Arg::Int], NO_SECUREBITS);
     t.add(sysno::SETFSGID, sys_setfsgid, &[Arg::Int]);
     t.partial(
         sysno::CAPGET,
         sys_capget,
         &[Arg::Ptr, Arg::Ptr],
-        "another task's sets are reported as the caller's (credentials are per task and not shared yet)",
+        "another task's sets are its process leader's",
     );
     t.partial(
         sysno::CAPSET,
@@ -154,10 +171,25 @@ fn sys_setgroups(t: &mut Task, a: &SyscallArgs) -> SysResult {
     Ok(0)
 }
 
+/// Install new credentials, and show them in /proc (and to other
+/// processes' permission checks) if the task leads its process.
 fn commit(t: &mut Task, c: Creds) {
     if *t.creds != c {
         t.creds = Arc::new(c);
+        proc_view::publish(t);
     }
+}
+
+/// The credentials of task `tid` as other tasks see them: its process's
+/// (its leader's), published in the process's /proc view. The caller's
+/// own when it has none.
+pub fn creds_of(t: &Task, tid: i32) -> Arc<Creds> {
+    if tid == 0 || tid == t.tid {
+        return t.creds.clone();
+    }
+    super::rlimit::group_of(t, tid)
+        .and_then(|g| proc_view::view(&g))
+        .map_or_else(|| t.creds.clone(), |v| v.creds)
 }
 
 /// How an id change came about, for the capability fix-ups.
@@ -305,7 +337,7 @@ fn sys_setresuid(t: &mut Task, a: &SyscallArgs) -> SysResult {
         return Ok(0);
     }
     let own = [old.uid, old.euid, old.suid];
-    if !(is_own(r, own) && is_own(e, own) && is_own(s, own)) && !old.has_cap(CAP_SETUID) {
+    if !old.has_cap(CAP_SETUID) && [r, e, s].iter().any(|&id| !is_own(id, own)) {
         return Err(Errno::EPERM);
     }
     let mut c = old.clone();
@@ -334,7 +366,7 @@ fn sys_setresgid(t: &mut Task, a: &SyscallArgs) -> SysResult {
         return Ok(0);
     }
     let own = [old.gid, old.egid, old.sgid];
-    if !(is_own(r, own) && is_own(e, own) && is_own(s, own)) && !old.has_cap(CAP_SETGID) {
+    if !old.has_cap(CAP_SETGID) && [r, e, s].iter().any(|&id| !is_own(id, own)) {
         return Err(Errno::EPERM);
     }
     let mut c = old.clone();
@@ -430,9 +462,13 @@ fn sys_capget(t: &mut Task, a: &SyscallArgs) -> SysResult {
     if pid != 0 && pid != t.tid && !t.k.pids.lock().tasks.contains_key(&pid) {
         return Err(Errno::ESRCH);
     }
-    let c = &t.creds;
+    let c = creds_of(t, pid);
     let split = |v: u64| [v as u32, (v >> 32) as u32];
-    let (e, p, i) = (split(c.cap_effective), split(c.cap_permitted), split(c.cap_inheritable));
+    let (e, p, i) = (
+        split(c.cap_effective),
+        split(c.cap_permitted),
+        split(c.cap_inheritable),
+    );
     let all: [CapData; 2] = [[e[0], p[0], i[0]], [e[1], p[1], i[1]]];
     for (n, d) in all.iter().take(words).enumerate() {
         t.mm.write_obj(data.wrapping_add((n as u64) * 12), d)?;
@@ -458,9 +494,7 @@ fn sys_capset(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let old = &*t.creds;
     let subset = |a: u64, b: u64| a & !b == 0;
     // Without CAP_SETPCAP, new inheritable capabilities must be permitted ones.
-    if !old.has_cap(CAP_SETPCAP)
-        && !subset(inheritable, old.cap_inheritable | old.cap_permitted)
-    {
+    if !old.has_cap(CAP_SETPCAP) && !subset(inheritable, old.cap_inheritable | old.cap_permitted) {
         return Err(Errno::EPERM);
     }
     if !subset(inheritable, old.cap_inheritable | old.cap_bounding)

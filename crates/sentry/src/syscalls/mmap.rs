@@ -86,15 +86,20 @@ fn sys_mmap(t: &mut Task, a: &SyscallArgs) -> SysResult {
     if !matches!(kind, MAP_SHARED | MAP_PRIVATE | MAP_SHARED_VALIDATE) {
         return Err(Errno::EINVAL);
     }
-    if prot & !(7 | 0x0100_0000 | 0x0200_0000) != 0 {
+    // Anonymous mappings take only MAP_SHARED or MAP_PRIVATE.
+    if kind == MAP_SHARED_VALIDATE && flags & MAP_ANONYMOUS != 0 {
         return Err(Errno::EINVAL);
     }
     if kind == MAP_SHARED_VALIDATE && flags & !KNOWN != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    // Anonymous mappings take only MAP_SHARED or MAP_PRIVATE.
-    if kind == MAP_SHARED_VALIDATE && flags & MAP_ANONYMOUS != 0 {
-        return Err(Errno::EINVAL);
+    // MAP_SYNC needs DAX storage, which no file here has.
+    if kind == MAP_SHARED_VALIDATE && flags & MAP_SYNC != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    // Linux quirk: a fixed address that reads as an error value is returned as that error.
+    if flags & MAP_FIXED != 0 && addr >= u64::MAX - 4094 {
+        return Err(Errno((addr as i64).unsigned_abs() as i32));
     }
     if len == 0 || off % PAGE_SIZE != 0 {
         return Err(Errno::EINVAL);
@@ -125,7 +130,10 @@ fn sys_mmap(t: &mut Task, a: &SyscallArgs) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let f = t.fds.get(fd)?;
-    if f.is_path_only() || !f.readable() {
+    if f.is_path_only() {
+        return Err(Errno::EBADF);
+    }
+    if !f.readable() {
         return Err(Errno::EACCES);
     }
     if shared && prot & 2 != 0 && (!f.writable() || f.flags() & libc::O_APPEND as u32 != 0) {

@@ -6,21 +6,33 @@
 
 pub mod args;
 pub mod attr;
+pub mod blocking;
 pub mod clone;
 pub mod dir;
+pub mod epoll;
+pub mod eventfd;
 pub mod fd;
 pub mod futex;
+pub mod identity;
+pub mod info;
 pub mod itimer;
 pub mod kill;
 pub mod mmap;
 pub mod namei;
 pub mod open;
+pub mod pipe;
+pub mod poll;
 pub mod process;
 pub mod read_write;
+pub mod rlimit;
+pub mod rusage;
+pub mod sched;
 pub mod session;
+pub mod signal;
 pub mod sigwait;
 pub mod stat;
 pub mod sync;
+pub mod time;
 pub mod time_restart;
 pub mod wait;
 pub mod xattr;
@@ -92,8 +104,20 @@ impl Table {
         xattr::register(&mut t);
         itimer::register(&mut t);
         fd::register(&mut t);
+        pipe::register(&mut t);
+        poll::register(&mut t);
+        epoll::register(&mut t);
+        eventfd::register(&mut t);
         mmap::register(&mut t);
         process::register(&mut t);
+        identity::register(&mut t);
+        info::register(&mut t);
+        rlimit::register(&mut t);
+        sched::register(&mut t);
+        signal::register(&mut t);
+        time::register(&mut t);
+        // After time: times(2) is rusage's.
+        rusage::register(&mut t);
         t
     }
 

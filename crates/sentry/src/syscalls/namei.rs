@@ -169,13 +169,13 @@ fn linkat(t: &mut Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: u32
         return Err(Errno::EINVAL);
     }
     let old = t.read_path(old)?;
-    let new = t.read_path(new)?;
     let src = t.resolve(
         olddir,
         &old,
         flags & AT_SYMLINK_FOLLOW != 0,
         flags & AT_EMPTY_PATH != 0,
     )?;
+    let new = t.read_path(new)?;
     let ns = t.start_dir(newdir, &new)?;
     t.with_walk(|w| namei::link(w, &src, &ns, &new))?;
     Ok(0)

@@ -43,6 +43,8 @@ pub fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) 
     let owner = t.owner();
     let file =
         t.with_walk(|w| crate::vfs::open::open(w, &start, &path, flags, mode, umask, owner))?;
+    // A FIFO waits here for its other end.
+    file.ops.open_wait(&file, t)?;
     let limit = t.tg.limits.lock().cur(RLIMIT_NOFILE);
     let fd = t
         .fds

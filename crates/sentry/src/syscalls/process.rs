@@ -224,7 +224,12 @@ fn sys_prctl(t: &mut Task, a: &SyscallArgs) -> SysResult {
             }
             Ok(0)
         }
-        PR_GET_NO_NEW_PRIVS => Ok(0),
+        PR_GET_NO_NEW_PRIVS => {
+            if a.u64(1) != 0 || a.u64(2) != 0 || a.u64(3) != 0 || a.u64(4) != 0 {
+                return Err(Errno::EINVAL);
+            }
+            Ok(0)
+        }
         _ => Err(Errno::EINVAL),
     }
 }

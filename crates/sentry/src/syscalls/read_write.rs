@@ -107,22 +107,24 @@ pub fn do_write(f: &File, src: &mut IoSrc, off: Option<i64>) -> SysResult {
 
 fn sys_read(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let f = readable(t, a.fd(0))?;
+    crate::mm::io::access_ok(a.u64(1), a.u64(2))?;
     let count = a.u64(2).min(MAX_RW_COUNT);
     if count == 0 {
         return Ok(0);
     }
     let mut dst = t.mm.dst(a.u64(1), count)?;
-    do_read(&f, &mut dst, None)
+    super::blocking::read(t, &f, &mut dst, |f, d| do_read(f, d, None))
 }
 
 fn sys_write(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let f = writable(t, a.fd(0))?;
+    crate::mm::io::access_ok(a.u64(1), a.u64(2))?;
     let count = a.u64(2).min(MAX_RW_COUNT);
     if count == 0 {
         return Ok(0);
     }
     let mut src = t.mm.src(a.u64(1), count)?;
-    do_write(&f, &mut src, None)
+    super::blocking::write(t, &f, &mut src, |f, s| do_write(f, s, None))
 }
 
 fn positional(f: &File, off: i64) -> Result<i64, Errno> {
@@ -136,7 +138,11 @@ fn positional(f: &File, off: i64) -> Result<i64, Errno> {
 }
 
 fn sys_pread64(t: &mut Task, a: &SyscallArgs) -> SysResult {
+    if a.i64(3) < 0 {
+        return Err(Errno::EINVAL);
+    }
     let f = readable(t, a.fd(0))?;
+    crate::mm::io::access_ok(a.u64(1), a.u64(2))?;
     let off = positional(&f, a.i64(3))?;
     let count = a.u64(2).min(MAX_RW_COUNT);
     if count == 0 {
@@ -147,7 +153,11 @@ fn sys_pread64(t: &mut Task, a: &SyscallArgs) -> SysResult {
 }
 
 fn sys_pwrite64(t: &mut Task, a: &SyscallArgs) -> SysResult {
+    if a.i64(3) < 0 {
+        return Err(Errno::EINVAL);
+    }
     let f = writable(t, a.fd(0))?;
+    crate::mm::io::access_ok(a.u64(1), a.u64(2))?;
     let off = positional(&f, a.i64(3))?;
     let count = a.u64(2).min(MAX_RW_COUNT);
     if count == 0 {
@@ -167,9 +177,8 @@ fn vec_read(t: &mut Task, fd: i32, iov: u64, cnt: u64, off: Option<i64>) -> SysR
     if iovs.iter().all(|v| v.len == 0) {
         return Ok(0);
     }
-    let pin = t.mm.pin_iovecs(&iovs, true)?;
-    let mut dst = IoDst::User { pin, done: 0 };
-    do_read(&f, &mut dst, off)
+    let mut dst = t.mm.dst_iovecs(&iovs);
+    super::blocking::read(t, &f, &mut dst, |f, d| do_read(f, d, off))
 }
 
 fn vec_write(t: &mut Task, fd: i32, iov: u64, cnt: u64, off: Option<i64>) -> SysResult {
@@ -182,9 +191,8 @@ fn vec_write(t: &mut Task, fd: i32, iov: u64, cnt: u64, off: Option<i64>) -> Sys
     if iovs.iter().all(|v| v.len == 0) {
         return Ok(0);
     }
-    let pin = t.mm.pin_iovecs(&iovs, false)?;
-    let mut src = IoSrc::User { pin, done: 0 };
-    do_write(&f, &mut src, off)
+    let mut src = t.mm.src_iovecs(&iovs);
+    super::blocking::write(t, &f, &mut src, |f, s| do_write(f, s, off))
 }
 
 fn sys_readv(t: &mut Task, a: &SyscallArgs) -> SysResult {

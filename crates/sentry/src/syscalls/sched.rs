@@ -7,6 +7,7 @@
 //! but change nothing on the host. The record lives here, keyed by the
 //! task, until tasks carry it themselves.
 
+use super::identity::creds_of;
 use super::rlimit::group_of;
 use super::{Arg, SysResult, SyscallArgs, Table};
 use crate::kernel::limits::{RLIMIT_NICE, RLIMIT_RTPRIO};
@@ -39,17 +40,52 @@ pub fn register(t: &mut Table) {
         &[Arg::Ptr, Arg::Ptr, Arg::Ptr],
         "the CPU the Sentry's host thread last ran on; NUMA node 0",
     );
-    t.partial(sysno::SCHED_GETSCHEDULER, sys_sched_getscheduler, &[Arg::Int], RECORDED);
+    t.partial(
+        sysno::SCHED_GETSCHEDULER,
+        sys_sched_getscheduler,
+        &[Arg::Int],
+        RECORDED,
+    );
     t.partial(
         sysno::SCHED_SETSCHEDULER,
         sys_sched_setscheduler,
         &[Arg::Int, Arg::Int, Arg::Ptr],
         RECORDED,
     );
-    t.partial(sysno::SCHED_GETPARAM, sys_sched_getparam, &[Arg::Int, Arg::Ptr], RECORDED);
-    t.partial(sysno::SCHED_SETPARAM, sys_sched_setparam, &[Arg::Int, Arg::Ptr], RECORDED);
-    t.add(sysno::SCHED_GET_PRIORITY_MAX, sys_sched_get_priority_max, &[Arg::Int]);
-    t.add(sysno::SCHED_GET_PRIORITY_MIN, sys_sched_get_priority_min, &[Arg::Int]);
+    t.partial(
+        sysno::SCHED_GETPARAM,
+        sys_sched_getparam,
+        &[Arg::Int, Arg::Ptr],
+        RECORDED,
+    );
+    t.partial(
+        sysno::SCHED_SETPARAM,
+        sys_sched_setparam,
+        &[Arg::Int, Arg::Ptr],
+        RECORDED,
+    );
+    t.partial(
+        sysno::SCHED_SETATTR,
+        sys_sched_setattr,
+        &[Arg::Int, Arg::Ptr, Arg::Hex],
+        "recorded per task, not applied to host threads; no deadline admission control or utilization clamping (EOPNOTSUPP)",
+    );
+    t.partial(
+        sysno::SCHED_GETATTR,
+        sys_sched_getattr,
+        &[Arg::Int, Arg::Ptr, Arg::Int, Arg::Hex],
+        RECORDED,
+    );
+    t.add(
+        sysno::SCHED_GET_PRIORITY_MAX,
+        sys_sched_get_priority_max,
+        &[Arg::Int],
+    );
+    t.add(
+        sysno::SCHED_GET_PRIORITY_MIN,
+        sys_sched_get_priority_min,
+        &[Arg::Int],
+    );
     t.partial(
         sysno::SCHED_RR_GET_INTERVAL,
         sys_sched_rr_get_interval,
@@ -60,13 +96,13 @@ pub fn register(t: &mut Table) {
         sysno::GETPRIORITY,
         sys_getpriority,
         &[Arg::Int, Arg::Int],
-        "nice values recorded per task; PRIO_USER takes every task in the sandbox as the caller's user's",
+        "nice values recorded per task; another process's credentials are its leader's",
     );
     t.partial(
         sysno::SETPRIORITY,
         sys_setpriority,
         &[Arg::Int, Arg::Int, Arg::Int],
-        "nice values recorded per task; PRIO_USER takes every task in the sandbox as the caller's user's",
+        "nice values recorded per task; another process's credentials are its leader's",
     );
 }
 
@@ -98,6 +134,11 @@ struct SchedState {
     rt_priority: u32,
     nice: i32,
     reset_on_fork: bool,
+    /// A fair task's requested time slice (None: the scheduler's default).
+    slice: Option<u64>,
+    /// SCHED_DEADLINE runtime, deadline and period, and its flags.
+    dl: (u64, u64, u64),
+    dl_flags: u64,
     /// Set by sched_setaffinity: the CPUs allowed, one bit each.
     affinity: Option<Vec<u8>>,
 }
@@ -153,6 +194,12 @@ fn group_of_task(t: &Task, task: &Arc<TaskShared>) -> Option<Arc<ThreadGroup>> {
     }
 }
 
+/// Linux's check_same_owner: the caller's effective uid is the task's real or effective one.
+fn same_owner(t: &Task, tid: i32) -> bool {
+    let c = creds_of(t, tid);
+    t.creds.euid == c.euid || t.creds.euid == c.uid
+}
+
 fn sys_sched_yield(_t: &mut Task, _a: &SyscallArgs) -> SysResult {
     std::thread::yield_now();
     Ok(0)
@@ -162,8 +209,9 @@ fn sys_sched_yield(_t: &mut Task, _a: &SyscallArgs) -> SysResult {
 fn host_cpus() -> Vec<usize> {
     match rustix::thread::sched_getaffinity(None) {
         Ok(set) => {
-            let cpus: Vec<usize> =
-                (0..rustix::thread::CpuSet::MAX_CPU).filter(|&c| set.is_set(c)).collect();
+            let cpus: Vec<usize> = (0..rustix::thread::CpuSet::MAX_CPU)
+                .filter(|&c| set.is_set(c))
+                .collect();
             if cpus.is_empty() {
                 vec![0]
             } else {
@@ -231,6 +279,9 @@ fn sys_sched_setaffinity(t: &mut Task, a: &SyscallArgs) -> SysResult {
         t.mm.read_bytes(addr, want.get_mut(..n).unwrap_or_default())?;
     }
     let task = find_task(t, pid)?;
+    if !same_owner(t, task.tid) && !t.creds.has_cap(CAP_SYS_NICE) {
+        return Err(Errno::EPERM);
+    }
     let host = mask_of(&cpus, size);
     let allowed: Vec<u8> = want.iter().zip(host.iter()).map(|(w, h)| w & h).collect();
     if allowed.iter().all(|&b| b == 0) {
@@ -245,7 +296,10 @@ fn sys_getcpu(t: &mut Task, a: &SyscallArgs) -> SysResult {
     // Report a CPU the task may run on, as it would be on Linux.
     if let Some(allowed) = state_of(&t.shared).affinity {
         if !mask_has(&allowed, cpu) {
-            cpu = host_cpus().into_iter().find(|&c| mask_has(&allowed, c)).unwrap_or(0);
+            cpu = host_cpus()
+                .into_iter()
+                .find(|&c| mask_has(&allowed, c))
+                .unwrap_or(0);
         }
     }
     let mut fault = false;
@@ -265,13 +319,128 @@ fn rt_policy(p: i32) -> bool {
     p == SCHED_FIFO || p == SCHED_RR
 }
 
+/// The policies whose tasks have a nice value (`fair_policy`).
+fn fair_policy(p: i32) -> bool {
+    p == SCHED_NORMAL || p == SCHED_BATCH
+}
+
+fn valid_policy(p: i32) -> bool {
+    matches!(
+        p,
+        SCHED_NORMAL | SCHED_FIFO | SCHED_RR | SCHED_BATCH | SCHED_IDLE | SCHED_DEADLINE
+    )
+}
+
+/// The time slice of a fair task: the host scheduler's base slice,
+/// scaled (logarithmically) by the number of CPUs up to 8.
+fn base_slice_ns() -> u64 {
+    let cpus = host_cpus().len().clamp(1, 8);
+    700_000 * (1 + u64::from(cpus.ilog2()))
+}
+
+/// `struct sched_attr` as the calls exchange it (the 56-byte VER1 layout).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Attr {
+    policy: i32,
+    flags: u64,
+    nice: i32,
+    priority: u32,
+    runtime: u64,
+    deadline: u64,
+    period: u64,
+    util_min: u32,
+    util_max: u32,
+}
+
+impl Attr {
+    fn from_bytes(b: &[u8; ATTR_SIZE_VER1]) -> Attr {
+        let u32_at = |o: usize| u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+        let u64_at = |o: usize| u64::from(u32_at(o)) | u64::from(u32_at(o + 4)) << 32;
+        Attr {
+            policy: u32_at(4) as i32,
+            flags: u64_at(8),
+            nice: u32_at(16) as i32,
+            priority: u32_at(20),
+            runtime: u64_at(24),
+            deadline: u64_at(32),
+            period: u64_at(40),
+            util_min: u32_at(48),
+            util_max: u32_at(52),
+        }
+    }
+
+    fn to_bytes(self, size: u32) -> [u8; ATTR_SIZE_VER1] {
+        let mut b = [0u8; ATTR_SIZE_VER1];
+        let mut put = |o: usize, v: &[u8]| b[o..o + v.len()].copy_from_slice(v);
+        put(0, &size.to_ne_bytes());
+        put(4, &self.policy.to_ne_bytes());
+        put(8, &self.flags.to_ne_bytes());
+        put(16, &self.nice.to_ne_bytes());
+        put(20, &self.priority.to_ne_bytes());
+        put(24, &self.runtime.to_ne_bytes());
+        put(32, &self.deadline.to_ne_bytes());
+        put(40, &self.period.to_ne_bytes());
+        put(48, &self.util_min.to_ne_bytes());
+        put(52, &self.util_max.to_ne_bytes());
+        b
+    }
+}
+
+const ATTR_SIZE_VER0: usize = 48;
+const ATTR_SIZE_VER1: usize = 56;
+const PAGE_SIZE: usize = 4096;
+const SCHED_FLAG_RESET_ON_FORK: u64 = 0x01;
+const SCHED_FLAG_RECLAIM: u64 = 0x02;
+const SCHED_FLAG_DL_OVERRUN: u64 = 0x04;
+const SCHED_FLAG_KEEP_POLICY: u64 = 0x08;
+const SCHED_FLAG_KEEP_PARAMS: u64 = 0x10;
+const SCHED_FLAG_UTIL_CLAMP: u64 = 0x20 | 0x40;
+const SCHED_FLAG_ALL: u64 = 0x7f;
+const SCHED_FLAG_SUGOV: u64 = 0x1000_0000;
+/// sysctl kernel.sched_deadline_period_{min,max}_us, in ns.
+const DL_PERIOD_MIN_NS: u64 = 100 * 1000;
+const DL_PERIOD_MAX_NS: u64 = (1 << 22) * 1000;
+
+/// The kernel's get_params: a task's current parameters as an attr.
+fn get_params(s: &SchedState, attr: &mut Attr) {
+    if s.policy == SCHED_DEADLINE {
+        attr.priority = s.rt_priority;
+        (attr.runtime, attr.deadline, attr.period) = s.dl;
+        attr.flags = s.dl_flags;
+    } else if rt_policy(s.policy) {
+        attr.priority = s.rt_priority;
+    } else {
+        attr.nice = s.nice;
+        attr.runtime = s.slice.unwrap_or_else(base_slice_ns);
+    }
+}
+
+/// Linux's __checkparam_dl: runtime <= deadline <= period, within the sysctl bounds.
+fn dl_params_valid(a: &Attr) -> bool {
+    if a.deadline == 0 || a.runtime < 1 << 10 {
+        return false;
+    }
+    if a.deadline & 1 << 63 != 0 || a.period & 1 << 63 != 0 {
+        return false;
+    }
+    let period = if a.period == 0 { a.deadline } else { a.period };
+    if period < a.deadline || a.deadline < a.runtime {
+        return false;
+    }
+    (DL_PERIOD_MIN_NS..=DL_PERIOD_MAX_NS).contains(&period)
+}
+
 fn sys_sched_getscheduler(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let pid = a.i32(0);
     if pid < 0 {
         return Err(Errno::EINVAL);
     }
     let s = state_of(&find_task(t, pid)?);
-    let flag = if s.reset_on_fork { SCHED_RESET_ON_FORK } else { 0 };
+    let flag = if s.reset_on_fork {
+        SCHED_RESET_ON_FORK
+    } else {
+        0
+    };
     Ok((s.policy | flag) as u64)
 }
 
@@ -281,7 +450,11 @@ fn sys_sched_getparam(t: &mut Task, a: &SyscallArgs) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let s = state_of(&find_task(t, pid)?);
-    let prio = if rt_policy(s.policy) { s.rt_priority } else { 0 };
+    let prio = if rt_policy(s.policy) || s.policy == SCHED_DEADLINE {
+        s.rt_priority
+    } else {
+        0
+    };
     t.mm.write_obj(param, &prio)?;
     Ok(0)
 }
@@ -298,8 +471,7 @@ fn sys_sched_setparam(t: &mut Task, a: &SyscallArgs) -> SysResult {
     setscheduler(t, a.i32(0), SETPARAM_POLICY, a.u64(1))
 }
 
-/// Linux's do_sched_setscheduler and the checks of __sched_setscheduler
-/// that apply to SCHED_NORMAL/BATCH/IDLE/FIFO/RR.
+/// do_sched_setscheduler: the old interface, a policy and a priority.
 fn setscheduler(t: &mut Task, pid: i32, policy: i32, param: u64) -> SysResult {
     if param == 0 || pid < 0 {
         return Err(Errno::EINVAL);
@@ -308,33 +480,65 @@ fn setscheduler(t: &mut Task, pid: i32, policy: i32, param: u64) -> SysResult {
     let prio: u32 = t.mm.read_obj(param)?;
     let task = find_task(t, pid)?;
     let cur = state_of(&task);
-    let (policy, reset) = if policy == SETPARAM_POLICY {
+    let mut attr = Attr {
+        policy,
+        priority: prio,
+        nice: cur.nice,
+        ..Default::default()
+    };
+    // The legacy way to ask for reset-on-fork: a bit in the policy.
+    if policy != SETPARAM_POLICY && policy & SCHED_RESET_ON_FORK != 0 {
+        attr.flags |= SCHED_FLAG_RESET_ON_FORK;
+        attr.policy &= !SCHED_RESET_ON_FORK;
+    }
+    change(t, &task, attr)
+}
+
+/// Linux's __sched_setscheduler for a user request: validate, check
+/// permission, record.
+fn change(t: &Task, task: &Arc<TaskShared>, attr: Attr) -> SysResult {
+    let cur = state_of(task);
+    let (policy, reset) = if attr.policy < 0 {
         (cur.policy, cur.reset_on_fork)
     } else {
-        let p = policy & !SCHED_RESET_ON_FORK;
-        if !matches!(p, SCHED_NORMAL | SCHED_FIFO | SCHED_RR | SCHED_BATCH | SCHED_IDLE | SCHED_DEADLINE)
-        {
+        if !valid_policy(attr.policy) {
             return Err(Errno::EINVAL);
         }
-        (p, policy & SCHED_RESET_ON_FORK != 0)
+        (attr.policy, attr.flags & SCHED_FLAG_RESET_ON_FORK != 0)
     };
-    if prio > MAX_RT_PRIO - 1 {
+    if attr.flags & !(SCHED_FLAG_ALL | SCHED_FLAG_SUGOV) != 0 {
         return Err(Errno::EINVAL);
     }
-    // A deadline task needs runtime and deadline, which only sched_setattr carries.
-    if policy == SCHED_DEADLINE || rt_policy(policy) != (prio != 0) {
+    if attr.priority > MAX_RT_PRIO - 1 {
+        return Err(Errno::EINVAL);
+    }
+    let dl = policy == SCHED_DEADLINE;
+    if (dl && attr.flags & SCHED_FLAG_SUGOV == 0 && !dl_params_valid(&attr))
+        || rt_policy(policy) != (attr.priority != 0)
+    {
         return Err(Errno::EINVAL);
     }
     if !t.creds.has_cap(CAP_SYS_NICE) {
-        let limits = group_of_task(t, &task).map(|g| g.limits.lock().clone()).unwrap_or_default();
+        let limits = group_of_task(t, task)
+            .map(|g| g.limits.lock().clone())
+            .unwrap_or_default();
+        if fair_policy(policy)
+            && attr.nice < cur.nice
+            && nice_to_rlimit(attr.nice) > limits.cur(RLIMIT_NICE)
+        {
+            return Err(Errno::EPERM);
+        }
         if rt_policy(policy) {
             let rlim = limits.cur(RLIMIT_RTPRIO);
             if policy != cur.policy && rlim == 0 {
                 return Err(Errno::EPERM);
             }
-            if prio > cur.rt_priority && u64::from(prio) > rlim {
+            if attr.priority > cur.rt_priority && u64::from(attr.priority) > rlim {
                 return Err(Errno::EPERM);
             }
+        }
+        if dl {
+            return Err(Errno::EPERM);
         }
         // Leaving SCHED_IDLE counts as lowering the nice value from 20.
         if cur.policy == SCHED_IDLE
@@ -343,15 +547,109 @@ fn setscheduler(t: &mut Task, pid: i32, policy: i32, param: u64) -> SysResult {
         {
             return Err(Errno::EPERM);
         }
+        if !same_owner(t, task.tid) {
+            return Err(Errno::EPERM);
+        }
         if cur.reset_on_fork && !reset {
             return Err(Errno::EPERM);
         }
     }
-    update(&task, |s| {
-        s.policy = policy;
-        s.rt_priority = if rt_policy(policy) { prio } else { 0 };
+    if attr.flags & SCHED_FLAG_SUGOV != 0 {
+        return Err(Errno::EINVAL);
+    }
+    // Utilization clamping is not configured (as in kernels without
+    // CONFIG_UCLAMP_TASK).
+    if attr.flags & SCHED_FLAG_UTIL_CLAMP != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    update(task, |s| {
         s.reset_on_fork = reset;
+        if attr.flags & SCHED_FLAG_KEEP_PARAMS != 0 {
+            return;
+        }
+        s.policy = policy;
+        s.rt_priority = attr.priority;
+        if dl {
+            s.dl = (attr.runtime, attr.deadline, attr.period);
+            s.dl_flags = attr.flags & (SCHED_FLAG_RECLAIM | SCHED_FLAG_DL_OVERRUN);
+        } else if fair_policy(policy) {
+            s.nice = attr.nice;
+            // A requested slice, bounded as Linux bounds it.
+            s.slice = (attr.runtime != 0).then(|| attr.runtime.clamp(100_000, 100_000_000));
+        }
     });
+    Ok(0)
+}
+
+/// Write E2BIG's answer: the size of the attr this kernel knows.
+fn attr_too_big(t: &Task, uattr: u64) -> SysResult {
+    t.mm.write_obj(uattr, &(ATTR_SIZE_VER1 as u32))?;
+    Err(Errno::E2BIG)
+}
+
+fn sys_sched_setattr(t: &mut Task, a: &SyscallArgs) -> SysResult {
+    let (pid, uattr, flags) = (a.i32(0), a.u64(1), a.u32(2));
+    if uattr == 0 || pid < 0 || flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    // sched_copy_attr: sizes from VER0 to a page; bytes we do not know must be zero.
+    let size = t.mm.read_obj::<u32>(uattr)? as usize;
+    let size = if size == 0 { ATTR_SIZE_VER0 } else { size };
+    if !(ATTR_SIZE_VER0..=PAGE_SIZE).contains(&size) {
+        return attr_too_big(t, uattr);
+    }
+    let mut raw = [0u8; ATTR_SIZE_VER1];
+    let known = size.min(ATTR_SIZE_VER1);
+    t.mm.read_bytes(uattr, raw.get_mut(..known).unwrap_or_default())?;
+    if size > ATTR_SIZE_VER1 {
+        let mut rest = vec![0u8; size - ATTR_SIZE_VER1];
+        t.mm.read_bytes(uattr.wrapping_add(ATTR_SIZE_VER1 as u64), &mut rest)?;
+        if rest.iter().any(|&b| b != 0) {
+            return attr_too_big(t, uattr);
+        }
+    }
+    let mut attr = Attr::from_bytes(&raw);
+    if attr.flags & SCHED_FLAG_UTIL_CLAMP != 0 && size < ATTR_SIZE_VER1 {
+        return Err(Errno::EINVAL);
+    }
+    attr.nice = attr.nice.clamp(MIN_NICE, MAX_NICE);
+    if attr.policy < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if attr.flags & SCHED_FLAG_KEEP_POLICY != 0 {
+        attr.policy = SETPARAM_POLICY;
+    }
+    let task = find_task(t, pid)?;
+    if attr.flags & SCHED_FLAG_KEEP_PARAMS != 0 {
+        get_params(&state_of(&task), &mut attr);
+    }
+    change(t, &task, attr)
+}
+
+fn sys_sched_getattr(t: &mut Task, a: &SyscallArgs) -> SysResult {
+    let (pid, uattr, usize_, flags) = (a.i32(0), a.u64(1), a.u32(2) as usize, a.u32(3));
+    if uattr == 0 || pid < 0 || !(ATTR_SIZE_VER0..=PAGE_SIZE).contains(&usize_) || flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let s = state_of(&find_task(t, pid)?);
+    let mut attr = Attr {
+        policy: s.policy,
+        ..Default::default()
+    };
+    get_params(&s, &mut attr);
+    if s.reset_on_fork {
+        attr.flags |= SCHED_FLAG_RESET_ON_FORK;
+    }
+    attr.flags &= SCHED_FLAG_ALL;
+    // `size` says how much the kernel knows; bytes beyond it read as zero
+    // (copy_struct_to_user).
+    let known = usize_.min(ATTR_SIZE_VER1);
+    let mut out = vec![0u8; usize_];
+    let bytes = attr.to_bytes(known as u32);
+    if let (Some(dst), Some(src)) = (out.get_mut(..known), bytes.get(..known)) {
+        dst.copy_from_slice(src);
+    }
+    t.mm.write_bytes(uattr, &out)?;
     Ok(0)
 }
 
@@ -378,8 +676,18 @@ fn sys_sched_rr_get_interval(t: &mut Task, a: &SyscallArgs) -> SysResult {
     }
     let s = state_of(&find_task(t, pid)?);
     // Fair tasks report 0 on an idle machine; FIFO tasks have no slice.
-    let ns = if s.policy == SCHED_RR { RR_TIMESLICE_NS } else { 0 };
-    t.mm.write_obj(a.u64(1), &Timespec { tv_sec: 0, tv_nsec: ns })?;
+    let ns = if s.policy == SCHED_RR {
+        RR_TIMESLICE_NS
+    } else {
+        0
+    };
+    t.mm.write_obj(
+        a.u64(1),
+        &Timespec {
+            tv_sec: 0,
+            tv_nsec: ns,
+        },
+    )?;
     Ok(0)
 }
 
@@ -388,13 +696,13 @@ fn nice_to_rlimit(nice: i32) -> u64 {
     (MAX_NICE - nice + 1).max(0) as u64
 }
 
-/// The tasks getpriority/setpriority address, each with its thread group.
-fn prio_targets(
-    t: &Task,
-    which: i32,
-    who: i32,
-) -> Result<Vec<(Arc<TaskShared>, Arc<ThreadGroup>)>, Errno> {
-    let all_groups = || -> Vec<Arc<ThreadGroup>> { t.k.pids.lock().groups.values().cloned().collect() };
+/// A task getpriority/setpriority addresses, with its thread group.
+type PrioTarget = (Arc<TaskShared>, Arc<ThreadGroup>);
+
+/// The tasks getpriority/setpriority address.
+fn prio_targets(t: &Task, which: i32, who: i32) -> Result<Vec<PrioTarget>, Errno> {
+    let all_groups =
+        || -> Vec<Arc<ThreadGroup>> { t.k.pids.lock().groups.values().cloned().collect() };
     let tasks_of = |groups: Vec<Arc<ThreadGroup>>| {
         let mut out = Vec::new();
         for g in groups {
@@ -409,21 +717,28 @@ fn prio_targets(
                 return Ok(vec![(t.shared.clone(), t.tg.clone())]);
             }
             match find_task(t, who) {
-                Ok(task) => Ok(group_of_task(t, &task).map(|g| (task, g)).into_iter().collect()),
+                Ok(task) => Ok(group_of_task(t, &task)
+                    .map(|g| (task, g))
+                    .into_iter()
+                    .collect()),
                 Err(_) => Ok(Vec::new()),
             }
         }
         PRIO_PGRP => {
             let pgid = if who == 0 { t.tg.pgid() } else { who };
-            let groups = all_groups().into_iter().filter(|g| g.pgid() == pgid).collect();
+            let groups = all_groups()
+                .into_iter()
+                .filter(|g| g.pgid() == pgid)
+                .collect();
             Ok(tasks_of(groups))
         }
         PRIO_USER => {
             let uid = if who == 0 { t.creds.uid } else { who as u32 };
-            if uid != t.creds.uid {
-                return Ok(Vec::new());
-            }
-            Ok(tasks_of(all_groups()))
+            let groups = all_groups()
+                .into_iter()
+                .filter(|g| creds_of(t, g.tgid).uid == uid)
+                .collect();
+            Ok(tasks_of(groups))
         }
         _ => Err(Errno::EINVAL),
     }
@@ -445,6 +760,12 @@ fn sys_setpriority(t: &mut Task, a: &SyscallArgs) -> SysResult {
     // As Linux: ESRCH until a task is found; a refusal replaces the result.
     let mut result = Err(Errno::ESRCH);
     for (task, tg) in targets {
+        // set_one_prio_perm: the caller's effective uid owns the task.
+        let c = creds_of(t, task.tid);
+        if c.uid != t.creds.euid && c.euid != t.creds.euid && !privileged {
+            result = Err(Errno::EPERM);
+            continue;
+        }
         let cur = state_of(&task).nice;
         let limit = tg.limits.lock().cur(RLIMIT_NICE);
         if nice < cur && nice_to_rlimit(nice) > limit && !privileged {

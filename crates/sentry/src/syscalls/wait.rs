@@ -6,11 +6,11 @@ use crate::kernel::signal::ExitStatus;
 use crate::kernel::task::wait::*;
 use crate::kernel::Task;
 use abi::signal::SigInfo;
-use abi::{sysno, Errno, Rusage};
+use abi::{sysno, Errno};
 
 pub fn register(t: &mut Table) {
-    t.partial(sysno::WAIT4, sys_wait4, &[Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr], "rusage reports zero times");
-    t.partial(sysno::WAITID, sys_waitid, &[Arg::Int, Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr], "no P_PIDFD; rusage reports zero times");
+    t.partial(sysno::WAIT4, sys_wait4, &[Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr], "rusage has CPU times only (see getrusage)");
+    t.partial(sysno::WAITID, sys_waitid, &[Arg::Int, Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr], "no P_PIDFD; rusage has CPU times only (see getrusage)");
 }
 
 fn sys_wait4(t: &mut Task, a: &SyscallArgs) -> SysResult {
@@ -31,7 +31,7 @@ fn sys_wait4(t: &mut Task, a: &SyscallArgs) -> SysResult {
                 t.mm.write_obj(status, &w.status())?;
             }
             if rusage != 0 {
-                t.mm.write_obj(rusage, &Rusage::default())?;
+                t.mm.write_obj(rusage, &super::rusage::rusage(w.times, 0))?;
             }
             Ok(w.pid as u64)
         }
@@ -57,6 +57,7 @@ fn sys_waitid(t: &mut Task, a: &SyscallArgs) -> SysResult {
     };
     let res = t.wait_child(which, opts, opts & WEXITED != 0)?;
     let mut si = SigInfo::default();
+    let ru = res.map(|w| super::rusage::rusage(w.times, 0)).unwrap_or_default();
     if let Some(w) = res {
         si.signo = abi::signal::SIGCHLD;
         let (code, st) = match w.kind {
@@ -74,7 +75,7 @@ fn sys_waitid(t: &mut Task, a: &SyscallArgs) -> SysResult {
         t.mm.write_obj(infop, &si)?;
     }
     if rusage != 0 {
-        t.mm.write_obj(rusage, &Rusage::default())?;
+        t.mm.write_obj(rusage, &ru)?;
     }
     Ok(0)
 }

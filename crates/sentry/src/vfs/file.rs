@@ -12,11 +12,19 @@ use std::sync::Arc;
 /// support the operation answers.
 pub trait FileOps: Send + Sync {
     /// Read into `dst` at `off` (ignored by non-seekable files). Returns bytes read.
+    /// Files that can block answer EAGAIN when nothing can be read now (see `write`).
     fn read(&self, _f: &File, _dst: &mut IoDst, _off: i64) -> Result<u64, Errno> {
         Err(Errno::EINVAL)
     }
 
     /// Write from `src` at `off` (for O_APPEND the caller passes the end of file).
+    ///
+    /// Files that can block (those with a `wait_queue`) answer EAGAIN
+    /// when they cannot go on now, whatever the file's O_NONBLOCK; the
+    /// syscall layer waits and calls again (`syscalls::blocking`). What a
+    /// write consumed from `src` before answering EAGAIN counts as written,
+    /// so consume only what was really accepted; any other error means
+    /// nothing was written by this call.
     fn write(&self, _f: &File, _src: &mut IoSrc, _off: i64) -> Result<u64, Errno> {
         Err(Errno::EINVAL)
     }
@@ -24,6 +32,12 @@ pub trait FileOps: Send + Sync {
     /// Whether the file has a position (regular files, directories, block devices).
     fn seekable(&self) -> bool {
         true
+    }
+
+    /// Whether O_DIRECT may be set on this file (open and F_SETFL refuse it
+    /// with EINVAL otherwise, as Linux does for files without direct I/O).
+    fn supports_direct(&self) -> bool {
+        false
     }
 
     /// The file keeps its position itself (a donated host fd shares its
@@ -77,6 +91,19 @@ pub trait FileOps: Send + Sync {
     /// Attributes, for files without an inode (pipes, anonymous files).
     fn attr(&self) -> Result<Attr, Errno> {
         Err(Errno::EBADF)
+    }
+
+    /// Called by open(2) once the file exists, with the opening task: a
+    /// file that must wait before open returns (a FIFO waits for its other
+    /// end) blocks here. An error undoes the open (the file is dropped).
+    fn open_wait(&self, _f: &File, _t: &mut crate::kernel::Task) -> Result<(), Errno> {
+        Ok(())
+    }
+
+    /// The concrete ops, for callers that must recognise a file type
+    /// (F_SETPIPE_SZ finds pipes, epoll finds nested epoll instances).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
     }
 
     /// SEEK_DATA/SEEK_HOLE: next data or hole at or after `off`; default treats the file as all data.

@@ -59,9 +59,7 @@ pub fn open_path(w: &Walk, path: Path, flags: u32, created: bool) -> Result<Arc<
     if flags & O_DIRECTORY != 0 && kind != FileType::Directory {
         return Err(Errno::ENOTDIR);
     }
-    if kind == FileType::Directory
-        && (wants_write(flags) || flags & O_CREAT != 0 && flags & O_EXCL == 0 && created)
-    {
+    if kind == FileType::Directory && (wants_write(flags) || flags & O_CREAT != 0) {
         return Err(Errno::EISDIR);
     }
     if !created {
@@ -88,6 +86,9 @@ pub fn open_path(w: &Walk, path: Path, flags: u32, created: bool) -> Result<Arc<
         return Err(Errno::EROFS);
     }
     let ops = inode.open(&inode, flags)?;
+    if flags & libc::O_DIRECT as u32 != 0 && !ops.supports_direct() {
+        return Err(Errno::EINVAL);
+    }
     if flags & O_TRUNC != 0 && kind == FileType::Regular && !created {
         inode.setattr(&super::inode::SetAttr {
             size: Some(0),
@@ -107,7 +108,22 @@ pub fn open(
     umask: u32,
     owner: Owner,
 ) -> Result<Arc<File>, Errno> {
+    // O_PATH keeps only the flags that make sense for a location.
+    let flags = if flags & O_PATH != 0 {
+        flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW | libc::O_CLOEXEC as u32)
+    } else {
+        flags
+    };
     if flags & O_TMPFILE == O_TMPFILE {
+        // Unnamed files need the filesystem's help; the checks Linux makes
+        // first still apply.
+        if !wants_write(flags) {
+            return Err(Errno::EINVAL);
+        }
+        let p = w.walk(start, name, true)?;
+        if !p.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
         return Err(Errno::EOPNOTSUPP);
     }
     if flags & O_CREAT != 0 && flags & O_DIRECTORY != 0 {

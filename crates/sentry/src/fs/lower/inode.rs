@@ -232,6 +232,10 @@ struct LowerFile {
 }
 
 impl FileOps for LowerFile {
+    fn supports_direct(&self) -> bool {
+        true
+    }
+
     fn fsync(&self, _f: &File) -> Result<(), Errno> {
         Ok(())
     }

@@ -111,6 +111,9 @@ pub struct OverlayInode {
     /// uncached name is looked up, so a lookup never caches a stale answer.
     dirlock: Mutex<()>,
     st: Mutex<State>,
+    /// A FIFO's pipe: the overlay's own, so every open meets the same
+    /// one whichever layer the node sits in (and across copy-up).
+    fifo: crate::fs::pipe::Fifo,
 }
 
 impl std::fmt::Debug for OverlayInode {
@@ -167,6 +170,7 @@ impl OverlayInode {
             kind,
             dirlock: Mutex::new(()),
             st: Mutex::new(st),
+            fifo: crate::fs::pipe::Fifo::new(),
         })
     }
 
@@ -281,6 +285,7 @@ impl Inode for OverlayInode {
             return real.open(&real, flags);
         }
         match self.kind {
+            FileType::Fifo => self.fifo.open(flags),
             FileType::Directory => {
                 if wants_write(flags) {
                     return Err(Errno::EISDIR);

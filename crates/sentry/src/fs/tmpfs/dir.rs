@@ -161,7 +161,7 @@ impl Node {
                     } else {
                         0
                     };
-                    (mode & (S_IFMT | 0o7777), Kind::Special { rdev })
+                    (mode & (S_IFMT | 0o7777), Kind::Special { rdev, fifo: Default::default() })
                 }
                 _ => return Err(Errno::EINVAL),
             },
@@ -344,7 +344,7 @@ impl Node {
                         gid: m.gid,
                     }
                 };
-                let w = Node::new(&self.fs, S_IFCHR, owner, Kind::Special { rdev: 0 });
+                let w = Node::new(&self.fs, S_IFCHR, owner, Kind::Special { rdev: 0, fifo: Default::default() });
                 odir.insert(old, w);
             }
         }

@@ -105,6 +105,8 @@ enum Kind {
     /// FIFO, socket, character or block device.
     Special {
         rdev: u64,
+        /// A FIFO's pipe, made on first open.
+        fifo: crate::fs::pipe::Fifo,
     },
 }
 
@@ -229,7 +231,7 @@ impl Inode for Node {
                 if t.len() < 128 { 0 } else { BLKSIZE / 512 },
                 0,
             ),
-            Kind::Special { rdev } => (0, 0, *rdev),
+            Kind::Special { rdev, .. } => (0, 0, *rdev),
         };
         let m = self.meta.lock().clone();
         Ok(Attr {
@@ -343,7 +345,7 @@ impl Inode for Node {
             Kind::Dir(_) => Ok(Box::new(dir::DirFile { node: me })),
             Kind::Regular(_) => Ok(Box::new(regular::RegularFile { node: me })),
             Kind::Symlink(_) => Ok(Box::new(special::SymlinkFile)),
-            Kind::Special { rdev } => special::open_special(self.file_type(), *rdev, flags),
+            Kind::Special { rdev, fifo } => special::open_special(self.file_type(), *rdev, fifo, flags),
         }
     }
 

@@ -336,6 +336,10 @@ pub(super) struct RegularFile {
 }
 
 impl FileOps for RegularFile {
+    fn supports_direct(&self) -> bool {
+        true
+    }
+
     fn fsync(&self, _f: &File) -> Result<(), Errno> {
         Ok(())
     }

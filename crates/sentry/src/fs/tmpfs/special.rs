@@ -1,6 +1,8 @@
 //! tmpfs symlinks and special nodes (FIFOs, sockets, device nodes): they
-//! hold no data; opening a device reaches its driver.
+//! hold no data; opening a device reaches its driver, opening a FIFO the
+//! pipe the node keeps for as long as it lives.
 
+use crate::fs::pipe::Fifo;
 use crate::mm::{IoDst, IoSrc};
 use crate::vfs::file::{File, FileOps};
 use crate::vfs::inode::FileType;
@@ -19,16 +21,18 @@ impl FileOps for SymlinkFile {
     }
 }
 
-/// Open a FIFO, socket or device node.
+/// Open a FIFO, socket or device node. Every open of a FIFO shares `fifo`'s pipe.
 pub(super) fn open_special(
     kind: FileType,
     rdev: u64,
+    fifo: &Fifo,
     flags: u32,
 ) -> Result<Box<dyn FileOps>, Errno> {
     match kind {
         FileType::CharDev => crate::fs::dev::open_device(rdev, flags),
-        // No block devices exist in the sandbox; FIFOs come with pipes, and
-        // a socket file cannot be opened (as on Linux).
+        FileType::Fifo => fifo.open(flags),
+        // No block devices exist in the sandbox, and a socket file cannot
+        // be opened (as on Linux).
         _ => Err(Errno::ENXIO),
     }
 }

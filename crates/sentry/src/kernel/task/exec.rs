@@ -34,14 +34,13 @@ pub fn load_program(
     envp: &[Vec<u8>],
     execfn: &[u8],
     creds: &crate::kernel::creds::Creds,
-) -> Result<(Arc<Mm>, Regs), Errno> {
+) -> Result<(Arc<Mm>, Regs), loader::LoadError> {
     let mm = Arc::new(Mm::new(k.platform.as_ref(), k.mf.clone())?);
     let open_interp = |name: &[u8]| -> Result<Arc<File>, Errno> {
         let root = w.root.clone();
         let mut iw = Walk::new(w.ns, &root, w.creds);
-        let f = open_exec(&mut iw, start, name);
         // A missing interpreter is ENOENT, as Linux reports it.
-        f
+        open_exec(&mut iw, start, name)
     };
     let spec = LoadSpec {
         file,
@@ -83,27 +82,20 @@ impl Task {
                 return Err(Errno::ELOOP);
             }
         }
-        // Follow "#!" interpreters (at most 4 deep, as Linux).
-        let mut prog = path.to_vec();
-        let mut argv = argv;
-        let mut file = open_exec(&mut w, &start, &prog)?;
-        for depth in 0.. {
-            let head = read_head(&file)?;
-            let Some((interp, arg)) = parse_shebang(&head)? else { break };
-            if depth >= 4 {
-                return Err(Errno::ELOOP);
+        let (file, argv) = open_with_interpreters(&mut w, &start, path, argv)?;
+        let (mm, regs) = match load_program(&k, &file, &mut w, &start, &argv, &envp, path, &creds) {
+            Ok(r) => r,
+            Err(loader::LoadError::Before(e)) => return Err(e),
+            Err(loader::LoadError::After(e)) => {
+                // The old image is gone in Linux by now: the process dies.
+                tracing::info!("exec: {e} after the point of no return");
+                self.become_sole_thread();
+                super::clone::complete_vfork(self);
+                self.force_signal(abi::signal::SigInfo { signo: abi::signal::SIGSEGV, code: abi::signal::SI_KERNEL, ..Default::default() });
+                self.keep_regs = true;
+                return Ok(());
             }
-            let mut nargv = vec![interp.clone()];
-            if let Some(a) = arg {
-                nargv.push(a);
-            }
-            nargv.push(prog.clone());
-            nargv.extend(argv.into_iter().skip(1));
-            argv = nargv;
-            file = open_exec(&mut w, &start, &interp)?;
-            prog = interp;
-        }
-        let (mm, regs) = load_program(&k, &file, &mut w, &start, &argv, &envp, path, &creds)?;
+        };
 
         // Point of no return: other threads go, this one becomes the leader.
         self.become_sole_thread();
@@ -190,6 +182,31 @@ impl Task {
     }
 }
 
+/// Open `path` for execution, following "#!" interpreters (at most 4 deep,
+/// as Linux); returns the file to load and the argument vector it gets.
+pub fn open_with_interpreters(w: &mut Walk, start: &Path, path: &[u8], argv: Vec<Vec<u8>>) -> Result<(Arc<File>, Vec<Vec<u8>>), Errno> {
+    let mut prog = path.to_vec();
+    let mut argv = argv;
+    let mut file = open_exec(w, start, &prog)?;
+    for depth in 0.. {
+        let head = read_head(&file)?;
+        let Some((interp, arg)) = parse_shebang(&head)? else { break };
+        if depth >= 4 {
+            return Err(Errno::ELOOP);
+        }
+        let mut nargv = vec![interp.clone()];
+        if let Some(a) = arg {
+            nargv.push(a);
+        }
+        nargv.push(prog.clone());
+        nargv.extend(argv.into_iter().skip(1));
+        argv = nargv;
+        file = open_exec(w, start, &interp)?;
+        prog = interp;
+    }
+    Ok((file, argv))
+}
+
 /// The first bytes of a file (for "#!" detection).
 fn read_head(file: &File) -> Result<Vec<u8>, Errno> {
     let mut buf = vec![0u8; 256];
@@ -264,10 +281,8 @@ pub fn spawn_init(k: &Arc<Kernel>, spec: InitSpec) -> Result<std::thread::JoinHa
         .walk(&root, &spec.cwd, true)
         .unwrap_or_else(|_| root.clone());
     let name = spec.prog.clone();
-    let file = open_exec(&mut w, &cwd, &name)?;
-    let (mm, regs) = load_program(
-        k, &file, &mut w, &cwd, &spec.argv, &spec.envp, &name, &creds,
-    )?;
+    let (file, argv) = open_with_interpreters(&mut w, &cwd, &name, spec.argv.clone())?;
+    let (mm, regs) = load_program(k, &file, &mut w, &cwd, &argv, &spec.envp, &name, &creds).map_err(|e| e.errno())?;
 
     let fds = Arc::new(crate::vfs::FdTable::new());
     for (i, f) in spec.files.into_iter().enumerate() {

@@ -38,6 +38,11 @@ impl Task {
             }
         }
         super::clone::complete_vfork(self);
+        // The address space's CPU clocks end with it: keep what its parent will collect.
+        if let Some((user, total)) = self.mm.aspace.cpu_time() {
+            let mut e = self.tg.exit_times.lock();
+            *e = (e.0.max(user), e.1.max(total.saturating_sub(user)));
+        }
         self.tg.sig.lock().tasks.remove(&self.tid);
         release_task(&self.k, &self.tg, self.tid, status);
     }

@@ -11,6 +11,7 @@ impl Task {
         let args = SyscallArgs(self.regs.syscall_args());
         self.keep_regs = false;
         let k = self.k.clone();
+        let _current = crate::kernel::current::enter(self.tid, &self.tg);
         let entry = k.syscalls.get(nr);
         let res = match entry.and_then(|e| e.handler) {
             Some(h) => h(self, &args),

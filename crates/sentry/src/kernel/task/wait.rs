@@ -32,6 +32,8 @@ pub struct Waited {
     pub pid: i32,
     pub uid: u32,
     pub kind: WaitKind,
+    /// CPU time (user, system ns) of the child and its reaped children.
+    pub times: (u64, u64),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -50,6 +52,22 @@ impl Waited {
             WaitKind::Continued => 0xffff,
         }
     }
+}
+
+/// CPU time (user, system ns) of `child` and its reaped children: at its
+/// exit if it has exited, else so far.
+fn usage(child: &ThreadGroup) -> (u64, u64) {
+    let (cu, cs) = *child.child_times.lock();
+    let own = if child.is_zombie() {
+        *child.exit_times.lock()
+    } else {
+        let mm = child.proc_view.lock().as_ref().and_then(|v| v.mm());
+        match mm.and_then(|m| m.aspace.cpu_time()) {
+            Some((user, total)) => (user, total.saturating_sub(user)),
+            None => (0, 0),
+        }
+    };
+    (own.0 + cu, own.1 + cs)
 }
 
 /// Forget a reaped child: drop it from its parent and free its pid.
@@ -88,10 +106,15 @@ impl Task {
             }
             let status = *c.exit_status.lock();
             if let Some(s) = status {
+                let times = usage(c);
                 if opts & WNOWAIT == 0 {
+                    // Only children waited for count in RUSAGE_CHILDREN.
+                    let mut ct = self.tg.child_times.lock();
+                    *ct = (ct.0 + times.0, ct.1 + times.1);
+                    drop(ct);
                     reap(&self.k, &self.tg, c);
                 }
-                return Ok(Some(Waited { pid: c.tgid, uid: 0, kind: WaitKind::Exited(s) }));
+                return Ok(Some(Waited { pid: c.tgid, uid: 0, kind: WaitKind::Exited(s), times }));
             }
         }
         for c in &matching {
@@ -101,13 +124,13 @@ impl Task {
                     if opts & WNOWAIT == 0 {
                         *ev = None;
                     }
-                    return Ok(Some(Waited { pid: c.tgid, uid: 0, kind: WaitKind::Stopped(sig) }));
+                    return Ok(Some(Waited { pid: c.tgid, uid: 0, kind: WaitKind::Stopped(sig), times: usage(c) }));
                 }
                 Some(WaitEvent::Continued) if opts & WCONTINUED != 0 => {
                     if opts & WNOWAIT == 0 {
                         *ev = None;
                     }
-                    return Ok(Some(Waited { pid: c.tgid, uid: 0, kind: WaitKind::Continued }));
+                    return Ok(Some(Waited { pid: c.tgid, uid: 0, kind: WaitKind::Continued, times: usage(c) }));
                 }
                 _ => {}
             }

@@ -1,0 +1,309 @@
+//! Job control of a terminal, kept by the sandbox: the session a terminal
+//! is the controlling terminal of and its foreground process group, the
+//! job-control ioctls (TIOCSCTTY, TIOCNOTTY, TIOCGPGRP, TIOCSPGRP,
+//! TIOCGSID) and the background checks of reads, writes and termios
+//! changes (SIGTTIN, SIGTTOU).
+//!
+//! Sandbox sessions and process groups are virtual: none of this reaches
+//! the host terminal, whose own foreground group stays runsc's.
+//!
+//! Linux keeps a controlling-terminal pointer per process; here a process's
+//! controlling terminal is the terminal owned by its session, which is the
+//! same thing except after TIOCNOTTY by a process that is not the session
+//! leader: such processes are listed per terminal (their children, which
+//! Linux would also leave without one, are not).
+//!
+//! A terminal's owner is its session leader, held weakly: once the leader
+//! has exited the terminal belongs to no session (Linux also sends SIGHUP
+//! to the foreground group then; that is not done yet).
+//!
+//! May use: kernel (thread groups, the pid table, sending signals).
+
+use super::current::Current;
+use super::kernel::{Kernel, INIT_PID};
+use super::send;
+use super::thread_group::ThreadGroup;
+use abi::signal::{SigInfo, SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIG_DFL, SIG_IGN, SI_KERNEL};
+use abi::Errno;
+use parking_lot::Mutex;
+use std::collections::HashSet;
+use std::sync::{Arc, Weak};
+
+/// CAP_SYS_ADMIN, which lets TIOCSCTTY steal a terminal from another session.
+const CAP_SYS_ADMIN: u32 = 21;
+
+/// Every live terminal of every sandbox in this process, so that a session
+/// leader's other controlling terminal and a sandbox's console can be
+/// found (entries are compared by identity, never by number).
+static TTYS: Mutex<Vec<Weak<Tty>>> = parking_lot::const_mutex(Vec::new());
+
+/// The job-control state of one terminal.
+pub struct Tty {
+    k: Weak<Kernel>,
+    /// Bound to the sandbox's init at boot: the terminal `runsc do` runs on.
+    console: bool,
+    st: Mutex<State>,
+}
+
+impl std::fmt::Debug for Tty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tty(console={})", self.console)
+    }
+}
+
+#[derive(Default)]
+struct State {
+    session: Option<Owner>,
+    /// The foreground process group; 0 for none. Like Linux, it keeps its
+    /// number after the group's last member is gone.
+    pgrp: i32,
+    /// Processes of the session that gave the terminal up (TIOCNOTTY).
+    detached: HashSet<i32>,
+}
+
+enum Owner {
+    /// The session of the sandbox's init, bound before init exists.
+    Init,
+    Leader(Weak<ThreadGroup>),
+}
+
+/// Send `sig` from the terminal (si_code SI_KERNEL) to every process of
+/// group `pgid`. `protect_init`: the sandbox's init ignores it unless it
+/// has a handler, as Linux's init of a PID namespace does.
+pub fn signal_pgrp(k: &Kernel, pgid: i32, sig: i32, protect_init: bool) -> usize {
+    let members: Vec<Arc<ThreadGroup>> =
+        k.pids.lock().groups.values().filter(|g| g.pgid() == pgid && !g.is_zombie()).cloned().collect();
+    let info = SigInfo { signo: sig, code: SI_KERNEL, ..Default::default() };
+    for g in &members {
+        if protect_init && g.tgid == INIT_PID && g.sighand().get(sig).handler == SIG_DFL {
+            continue;
+        }
+        send::send(g, None, info);
+    }
+    members.len()
+}
+
+/// Whether process group `pgid` of session `sid` is orphaned: no member
+/// has a parent in another group of the same session (POSIX 2.2.2.52).
+pub fn orphaned(k: &Kernel, pgid: i32, sid: i32) -> bool {
+    let members: Vec<Arc<ThreadGroup>> =
+        k.pids.lock().groups.values().filter(|g| g.pgid() == pgid && !g.is_zombie()).cloned().collect();
+    !members.iter().any(|m| m.parent().is_some_and(|p| p.pgid() != pgid && p.sid() == sid))
+}
+
+impl Tty {
+    /// A terminal with no session, in sandbox `k`.
+    pub fn new(k: &Arc<Kernel>) -> Arc<Tty> {
+        Self::make(k, false)
+    }
+
+    /// The terminal `runsc do` runs on: the controlling terminal of the
+    /// sandbox's init (PID 1, which leads session 1 and group 1) from the
+    /// start, as a shell started on a terminal expects.
+    pub fn new_console(k: &Arc<Kernel>) -> Arc<Tty> {
+        let t = Self::make(k, true);
+        {
+            let mut st = t.st.lock();
+            st.session = Some(Owner::Init);
+            st.pgrp = INIT_PID;
+        }
+        t
+    }
+
+    fn make(k: &Arc<Kernel>, console: bool) -> Arc<Tty> {
+        let t = Arc::new(Tty { k: Arc::downgrade(k), console, st: Mutex::new(State::default()) });
+        let mut all = TTYS.lock();
+        all.retain(|w| w.strong_count() > 0);
+        all.push(Arc::downgrade(&t));
+        t
+    }
+
+    /// The console of sandbox `k`, if it runs on a terminal.
+    pub fn console(k: &Arc<Kernel>) -> Option<Arc<Tty>> {
+        let kw = Arc::downgrade(k);
+        TTYS.lock().iter().filter_map(Weak::upgrade).find(|t| t.console && Weak::ptr_eq(&t.k, &kw))
+    }
+
+    fn kernel(&self) -> Result<Arc<Kernel>, Errno> {
+        self.k.upgrade().ok_or(Errno::EIO)
+    }
+
+    /// The leader of the session this terminal belongs to, forgetting a
+    /// session whose leader has exited.
+    fn owner(&self, st: &mut State) -> Option<Arc<ThreadGroup>> {
+        let leader = match st.session.as_ref()? {
+            Owner::Init => {
+                let k = self.k.upgrade()?;
+                let init = k.pids.lock().groups.get(&INIT_PID).cloned();
+                match init {
+                    Some(i) => {
+                        st.session = Some(Owner::Leader(Arc::downgrade(&i)));
+                        Some(i)
+                    }
+                    // Init is not created yet: the binding waits for it.
+                    None => return None,
+                }
+            }
+            Owner::Leader(w) => w.upgrade(),
+        };
+        match leader {
+            Some(l) if !l.is_zombie() => Some(l),
+            _ => {
+                *st = State::default();
+                None
+            }
+        }
+    }
+
+    /// The leader and foreground group, if `tg` has this terminal as its
+    /// controlling terminal.
+    fn ctty_of(&self, st: &mut State, tg: &ThreadGroup) -> Option<Arc<ThreadGroup>> {
+        self.owner(st).filter(|o| o.tgid == tg.sid() && !st.detached.contains(&tg.tgid))
+    }
+
+    /// The foreground process group, if the terminal belongs to a session.
+    pub fn foreground(&self) -> Option<i32> {
+        let mut st = self.st.lock();
+        self.owner(&mut st)?;
+        Some(st.pgrp)
+    }
+
+    /// Whether `tg` leads a session that already has another controlling terminal.
+    fn leads_other(&self, tg: &Arc<ThreadGroup>) -> bool {
+        let others: Vec<Arc<Tty>> = TTYS.lock().iter().filter_map(Weak::upgrade).collect();
+        others.iter().filter(|t| !std::ptr::eq(*t as &Tty, self)).any(|t| {
+            let mut st = t.st.lock();
+            t.owner(&mut st).is_some_and(|o| Arc::ptr_eq(&o, tg))
+        })
+    }
+
+    /// TIOCSCTTY: the caller, a session leader without a controlling
+    /// terminal, takes this one. `steal` (arg 1) takes it from another
+    /// session, with CAP_SYS_ADMIN; `readable`: the fd was opened for reading.
+    pub fn set_ctty(&self, cur: &Current, steal: bool, readable: bool) -> Result<(), Errno> {
+        let tg = &cur.tg;
+        let leader = tg.sid() == tg.tgid;
+        let other = leader && self.leads_other(tg);
+        let admin = has_cap(tg, CAP_SYS_ADMIN);
+        let mut st = self.st.lock();
+        let owner = self.owner(&mut st);
+        if leader && owner.as_ref().is_some_and(|o| Arc::ptr_eq(o, tg)) {
+            return Ok(());
+        }
+        if !leader || other {
+            return Err(Errno::EPERM);
+        }
+        if owner.is_some() && !(steal && admin) {
+            return Err(Errno::EPERM);
+        }
+        if !readable && !admin {
+            return Err(Errno::EPERM);
+        }
+        *st = State { session: Some(Owner::Leader(Arc::downgrade(tg))), pgrp: tg.pgid(), detached: HashSet::new() };
+        Ok(())
+    }
+
+    /// TIOCNOTTY: the caller gives up its controlling terminal. A session
+    /// leader takes it away from the whole session, sending SIGHUP and
+    /// SIGCONT to the foreground group.
+    pub fn notty(&self, cur: &Current) -> Result<(), Errno> {
+        let fg = {
+            let mut st = self.st.lock();
+            let leader = self.ctty_of(&mut st, &cur.tg).ok_or(Errno::ENOTTY)?;
+            if !Arc::ptr_eq(&leader, &cur.tg) {
+                st.detached.insert(cur.tg.tgid);
+                return Ok(());
+            }
+            let fg = st.pgrp;
+            *st = State::default();
+            fg
+        };
+        if fg > 0 {
+            let k = self.kernel()?;
+            signal_pgrp(&k, fg, SIGHUP, true);
+            signal_pgrp(&k, fg, SIGCONT, true);
+        }
+        Ok(())
+    }
+
+    /// TIOCGPGRP: the foreground process group of the caller's controlling terminal.
+    pub fn get_pgrp(&self, cur: &Current) -> Result<i32, Errno> {
+        let mut st = self.st.lock();
+        self.ctty_of(&mut st, &cur.tg).ok_or(Errno::ENOTTY)?;
+        Ok(st.pgrp)
+    }
+
+    /// TIOCGSID: the session of the caller's controlling terminal.
+    pub fn get_sid(&self, cur: &Current) -> Result<i32, Errno> {
+        let mut st = self.st.lock();
+        let leader = self.ctty_of(&mut st, &cur.tg).ok_or(Errno::ENOTTY)?;
+        Ok(leader.tgid)
+    }
+
+    /// TIOCSPGRP, once its argument is read (call [`Tty::check_change`]
+    /// first, as Linux does): make `pgrp`, a group of the caller's
+    /// session, the foreground group.
+    pub fn set_pgrp(&self, cur: &Current, pgrp: i32) -> Result<(), Errno> {
+        if pgrp < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let k = self.kernel()?;
+        let mut st = self.st.lock();
+        let leader = self.ctty_of(&mut st, &cur.tg).ok_or(Errno::ENOTTY)?;
+        let sid = leader.tgid;
+        let sessions: Vec<i32> =
+            k.pids.lock().groups.values().filter(|g| g.pgid() == pgrp && !g.is_zombie()).map(|g| g.sid()).collect();
+        if sessions.is_empty() {
+            return Err(Errno::ESRCH);
+        }
+        if sessions.iter().any(|&s| s != sid) {
+            return Err(Errno::EPERM);
+        }
+        st.pgrp = pgrp;
+        Ok(())
+    }
+
+    /// Whether the caller has this terminal as its controlling terminal
+    /// and is not in its foreground group.
+    pub fn is_background(&self, cur: &Current) -> bool {
+        let mut st = self.st.lock();
+        self.ctty_of(&mut st, &cur.tg).is_some() && st.pgrp != 0 && st.pgrp != cur.tg.pgid()
+    }
+
+    /// A read: a background process's group gets SIGTTIN and the read is
+    /// restarted once the group continues; EIO if SIGTTIN is ignored or
+    /// blocked, or the group is orphaned.
+    pub fn check_read(&self, cur: &Current) -> Result<(), Errno> {
+        self.check(cur, SIGTTIN)
+    }
+
+    /// A change of the terminal (termios, the foreground group) or a
+    /// write with TOSTOP: a background process's group gets SIGTTOU,
+    /// unless it ignores or blocks SIGTTOU (then the change is allowed);
+    /// EIO if the group is orphaned.
+    pub fn check_change(&self, cur: &Current) -> Result<(), Errno> {
+        self.check(cur, SIGTTOU)
+    }
+
+    fn check(&self, cur: &Current, sig: i32) -> Result<(), Errno> {
+        if !self.is_background(cur) {
+            return Ok(());
+        }
+        let tg = &cur.tg;
+        let blocked = tg.sig.lock().task(cur.tid).mask.has(sig);
+        if blocked || tg.sighand().get(sig).handler == SIG_IGN {
+            return if sig == SIGTTIN { Err(Errno::EIO) } else { Ok(()) };
+        }
+        let k = self.kernel()?;
+        if orphaned(&k, tg.pgid(), tg.sid()) {
+            return Err(Errno::EIO);
+        }
+        signal_pgrp(&k, tg.pgid(), sig, true);
+        Err(Errno::ERESTARTSYS)
+    }
+}
+
+/// Whether `tg`'s credentials (as its leader last published them) hold `cap`.
+fn has_cap(tg: &ThreadGroup, cap: u32) -> bool {
+    tg.proc_view.lock().as_ref().is_some_and(|v| v.creds.has_cap(cap))
+}
