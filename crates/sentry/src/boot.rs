@@ -132,6 +132,13 @@ pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
     };
     argv[0] = first.clone();
     let prog = find_program(&ns, &spec.cwd, &first, &spec.envp);
+    // As a shell would before exec: `_` names the program being run.
+    let mut envp = spec.envp;
+    for e in envp.iter_mut() {
+        if e.starts_with(b"_=") {
+            *e = [b"_=".as_slice(), prog.as_slice()].concat();
+        }
+    }
 
     let config = Config {
         strace: spec.strace,
@@ -156,7 +163,7 @@ pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
     let files = crate::fs::host::donate_stdio(&k, hosts);
     let init = InitSpec {
         argv,
-        envp: spec.envp,
+        envp,
         cwd: spec.cwd,
         creds: Creds::new(spec.uid, spec.gid),
         files,

@@ -316,8 +316,8 @@ impl Pipe {
             }
             let mut page = st.page();
             let n = match src.take(page.get_mut(..chunk).unwrap_or(&mut [])) {
-                Ok(n) => n,
-                Err(_) => {
+                Ok(n) if n > 0 => n,
+                _ => {
                     st.recycle(page);
                     fault = true;
                     break;

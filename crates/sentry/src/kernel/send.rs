@@ -32,20 +32,37 @@ fn ignored(tg: &ThreadGroup, sig: i32, mask: SigSet) -> bool {
     }
 }
 
-/// A signal from another process (kill, tgkill, sigqueue): the sandbox's
-/// init ignores every signal it has no handler for, even SIGKILL, as
+/// A signal from a process (kill, tgkill, sigqueue): the sandbox's init
+/// ignores every unblocked signal it has no handler for, even SIGKILL, as
 /// Linux's init of a PID namespace does.
 pub fn send_from_user(tg: &Arc<ThreadGroup>, tid: Option<i32>, info: SigInfo) {
-    if tg.tgid == super::kernel::INIT_PID && tg.sighand().get(info.signo).handler == SIG_DFL {
-        return;
-    }
-    send(tg, tid, info)
+    deliver(tg, tid, info, true)
 }
 
 /// Send `info` to thread group `tg` (`tid: None`, process-directed) or to one of its tasks.
 pub fn send(tg: &Arc<ThreadGroup>, tid: Option<i32>, info: SigInfo) {
+    deliver(tg, tid, info, false)
+}
+
+/// Whether init, as the target of a user signal, drops it: no handler and not blocked.
+fn init_drops(tg: &ThreadGroup, tid: Option<i32>, sig: i32) -> bool {
+    if tg.tgid != super::kernel::INIT_PID || tg.sighand().get(sig).handler != SIG_DFL {
+        return false;
+    }
+    let st = tg.sig.lock();
+    let blocked = match tid {
+        Some(t) => st.task(t).mask.has(sig),
+        None => st.tasks.values().any(|t| t.mask.has(sig)),
+    };
+    !blocked || sig == SIGKILL || sig == SIGSTOP
+}
+
+fn deliver(tg: &Arc<ThreadGroup>, tid: Option<i32>, info: SigInfo, from_user: bool) {
     let sig = info.signo;
     if !(1..=64).contains(&sig) || tg.group_exit_status().is_some() {
+        return;
+    }
+    if from_user && init_drops(tg, tid, sig) {
         return;
     }
     if sig == SIGKILL {

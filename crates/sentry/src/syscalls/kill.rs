@@ -103,10 +103,7 @@ fn tgkill(t: &Task, tgid: Option<i32>, tid: i32, info: SigInfo) -> SysResult {
         return Err(Errno::EPERM);
     }
     if info.signo != 0 {
-        if g.tgid == INIT_PID && g.sighand().get(info.signo).handler == abi::signal::SIG_DFL {
-            return Ok(0);
-        }
-        send::send(&g, Some(tid), info);
+        send::send_from_user(&g, Some(tid), info);
     }
     Ok(0)
 }

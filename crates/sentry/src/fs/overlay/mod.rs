@@ -129,6 +129,18 @@ pub fn new_overlay(upper_root: Arc<dyn Inode>, lower_root: Arc<dyn Inode>) -> Ar
         Ok(a) => (a.dev, a.ino),
         Err(_) => (0, 1),
     };
+    // The upper root stands for the lower one from the start: same owner,
+    // mode and times, as if it had been copied up.
+    if let Ok(la) = lower_root.attr() {
+        let _ = upper_root.setattr(&crate::vfs::SetAttr {
+            mode: Some(la.mode & 0o7777),
+            uid: Some(la.uid),
+            gid: Some(la.gid),
+            atime: Some(crate::vfs::inode::TimeSet::At(la.atime)),
+            mtime: Some(crate::vfs::inode::TimeSet::At(la.mtime)),
+            ..Default::default()
+        });
+    }
     let fs = Arc::new(OverlayFs {
         dev: devnum::alloc_anon_dev(),
         ns: Mutex::new(()),
@@ -227,9 +239,19 @@ impl Inode for OverlayInode {
         a.dev = self.fs.dev;
         a.ino = self.ino;
         if merged && self.is_dir() {
-            // Counting subdirectories of both layers is not worth it; 1 tells
-            // find(1) and friends not to rely on the count (as Linux does).
-            a.nlink = 1;
+            // A merged directory looks like the lower one (size, blocks,
+            // link count) until the upper layer grows subdirectories of its
+            // own; then 1 tells find(1) not to rely on the count, as Linux
+            // overlayfs does.
+            let lower = self.st.lock().lower.clone();
+            if let Some(l) = lower.and_then(|l| l.attr().ok()) {
+                a.size = l.size;
+                a.blocks = l.blocks;
+                a.blksize = l.blksize;
+                a.nlink = if a.nlink <= 2 { l.nlink } else { 1 };
+            } else {
+                a.nlink = 1;
+            }
         }
         Ok(a)
     }
