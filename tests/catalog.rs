@@ -22,6 +22,7 @@ use crate::fixtures::{self, LINES};
 pub fn all_cases(cfg: &Config) -> Result<Vec<Case>, String> {
     let mut cases = program_cases(cfg)?;
     cases.extend(busybox_cases(cfg));
+    cases.extend(crate::hostcmds::host_cases(cfg));
     Ok(cases)
 }
 
@@ -241,8 +242,7 @@ pub fn busybox_cases(cfg: &Config) -> Vec<Case> {
     mkdir_p.host_path = Some(target);
     cases.push(mkdir_p);
 
-    // These need fork, exec and pipes in the sandbox; run them with `-- --ignored`.
-    let needs_fork = "needs fork/exec/pipes in the sandbox";
+    // Shell pipelines: fork, exec, pipes and wait in the sandbox.
     for (name, script) in [
         ("sh-mkdir-ls-rm", "d=/tmp/rvt-sh-$$; mkdir -p $d/a/b/c && touch $d/a/f && ls -R $d | sed s,$d,D, && rm -r $d && test ! -e $d && echo removed"),
         ("sh-pipe-wc", "seq 1000 | wc -l"),
@@ -250,7 +250,6 @@ pub fn busybox_cases(cfg: &Config) -> Vec<Case> {
         ("sh-exit-status", "false; echo $?; (exit 7); echo $?"),
     ] {
         let mut case = bb(name, &["sh", "-c", script]);
-        case.ignore_reason = Some(needs_fork);
         if script.contains("rvt-sh-") {
             case.tmp_prefix = Some("rvt-sh-".to_string());
         }

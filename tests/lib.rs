@@ -24,4 +24,5 @@ pub mod compile;
 pub mod config;
 pub mod diff;
 pub mod fixtures;
+pub mod hostcmds;
 pub mod process;
