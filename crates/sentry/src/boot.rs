@@ -70,7 +70,7 @@ fn mount_at(
 
 /// Find `name` in the sandbox as execvp would: names with '/' as they are,
 /// others in PATH.
-fn find_program(ns: &MountNamespace, cwd: &[u8], name: &[u8], envp: &[Vec<u8>]) -> Vec<u8> {
+pub fn find_program(ns: &MountNamespace, cwd: &[u8], name: &[u8], envp: &[Vec<u8>]) -> Vec<u8> {
     if name.contains(&b'/') {
         return name.to_vec();
     }
@@ -103,8 +103,11 @@ fn find_program(ns: &MountNamespace, cwd: &[u8], name: &[u8], envp: &[Vec<u8>]) 
     name.to_vec()
 }
 
-/// Boot a sandbox and start its first process.
-pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
+/// Build a sandbox's kernel — MemoryFile, platform, mount tree — without
+/// starting any process (`runsc boot` starts them when asked: see
+/// `crate::control`). `spec.argv`, `envp`, `cwd`, `uid` and `gid` are not
+/// used here.
+pub fn build_kernel(spec: &BootSpec) -> Result<Arc<Kernel>, String> {
     let mf = Arc::new(MemoryFile::new(MEMORY_FILE_SIZE).map_err(|e| format!("memory file: {e}"))?);
     let platform =
         Arc::new(PtracePlatform::new(mf.fd()).map_err(|e| format!("ptrace platform: {e}"))?);
@@ -126,12 +129,24 @@ pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
     // Until sysfs exists, hide the host's.
     mount_tmpfs(&ns, &mf, b"/sys", None, 0o555)?;
 
+    let config = Config {
+        strace: spec.strace,
+        hostname: String::new(),
+    };
+    let k = Kernel::new(config, platform, mf, Arc::new(ns));
+    procfs.set_kernel(&k);
+    Ok(k)
+}
+
+/// Boot a sandbox and start its first process.
+pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
+    let k = build_kernel(&spec)?;
     let mut argv = spec.argv;
     let Some(first) = argv.first().cloned() else {
         return Err("no command given".into());
     };
     argv[0] = first.clone();
-    let prog = find_program(&ns, &spec.cwd, &first, &spec.envp);
+    let prog = find_program(&k.mounts, &spec.cwd, &first, &spec.envp);
     // As a shell would before exec: `_` names the program being run.
     let mut envp = spec.envp;
     for e in envp.iter_mut() {
@@ -139,13 +154,6 @@ pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
             *e = [b"_=".as_slice(), prog.as_slice()].concat();
         }
     }
-
-    let config = Config {
-        strace: spec.strace,
-        hostname: String::new(),
-    };
-    let k = Kernel::new(config, platform, mf, Arc::new(ns));
-    procfs.set_kernel(&k);
 
     let mut hosts = Vec::new();
     for fd in 0..3 {
@@ -180,7 +188,7 @@ pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
 }
 
 /// The C library's wording for the errors a user sees at start-up.
-fn describe(e: Errno) -> String {
+pub fn describe(e: Errno) -> String {
     let msg = match e {
         Errno::ENOENT => "No such file or directory",
         Errno::EACCES => "Permission denied",

@@ -9,6 +9,7 @@
 #![deny(unsafe_code)]
 
 pub mod boot;
+pub mod control;
 pub mod fs;
 pub mod kernel;
 pub mod loader;

@@ -34,6 +34,8 @@ pub struct Kernel {
     exit: Mutex<Option<ExitStatus>>,
     exit_cv: Condvar,
     logged_unimplemented: Mutex<HashSet<u64>>,
+    /// `runsc pause`: parks every task before it runs application code.
+    pub freezer: super::freeze::Freezer,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -70,6 +72,7 @@ impl Kernel {
             exit: Mutex::new(None),
             exit_cv: Condvar::new(),
             logged_unimplemented: Mutex::new(HashSet::new()),
+            freezer: Default::default(),
         })
     }
 

@@ -3,6 +3,7 @@
 
 pub mod creds;
 pub mod current;
+pub mod freeze;
 pub mod fs_context;
 pub mod futex;
 pub mod hostsig;

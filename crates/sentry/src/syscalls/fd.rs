@@ -99,14 +99,7 @@ fn sys_fcntl(t: &mut Task, a: &SyscallArgs) -> SysResult {
                 .set_cloexec(fd, a.u64(2) & libc::FD_CLOEXEC as u64 != 0)?;
             Ok(0)
         }
-        libc::F_GETFL => {
-            let fl = f.flags();
-            if f.is_path_only() {
-                Ok(fl as u64)
-            } else {
-                Ok((fl | O_LARGEFILE) as u64)
-            }
-        }
+        libc::F_GETFL => Ok(f.flags() as u64),
         libc::F_SETFL => {
             if f.is_path_only() {
                 return Err(Errno::EBADF);
@@ -126,8 +119,6 @@ fn sys_fcntl(t: &mut Task, a: &SyscallArgs) -> SysResult {
     }
 }
 
-/// The kernel's O_LARGEFILE (always set on 64-bit; libc's constant is 0 here).
-const O_LARGEFILE: u32 = 0o100000;
 
 const FIONCLEX: u32 = 0x5450;
 const FIOCLEX: u32 = 0x5451;

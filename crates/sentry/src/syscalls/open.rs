@@ -35,9 +35,15 @@ const VALID: u32 = (libc::O_ACCMODE
     | libc::O_PATH
     | libc::O_TMPFILE) as u32;
 
+/// The kernel's O_LARGEFILE.
+pub const O_LARGEFILE: u32 = 0o100000;
+
 pub fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> SysResult {
     let path = t.read_path(path_addr)?;
+    // 64-bit open(2) always adds O_LARGEFILE (libc's constant is 0 here),
+    // except for O_PATH descriptors.
     let flags = flags & VALID;
+    let flags = if flags & libc::O_PATH as u32 == 0 { flags | O_LARGEFILE } else { flags };
     let start = t.start_dir(dirfd, &path)?;
     let umask = t.umask();
     let owner = t.owner();

@@ -1,4 +1,4 @@
-//! Resources: limits (getrlimit, setrlimit, prlimit64) and usage (getrusage).
+//! Resource limits: getrlimit, setrlimit, prlimit64.
 //!
 //! Limits belong to the thread group ([`ThreadGroup::limits`]); the checks
 //! are Linux's do_prlimit and check_prlimit_permission.
@@ -7,9 +7,8 @@ use super::identity::creds_of;
 use super::{Arg, SysResult, SyscallArgs, Table};
 use crate::kernel::creds::CAP_SYS_RESOURCE;
 use crate::kernel::limits::{RLIMIT_NOFILE, RLIM_NLIMITS};
-use crate::kernel::time::{process_cputime, thread_cputime};
 use crate::kernel::{Task, ThreadGroup};
-use abi::{sysno, Errno, Rlimit, Rusage, Timespec, Timeval};
+use abi::{sysno, Errno, Rlimit};
 use std::sync::Arc;
 
 pub fn register(t: &mut Table) {
@@ -20,12 +19,6 @@ pub fn register(t: &mut Table) {
         sys_prlimit64,
         &[Arg::Int, Arg::Int, Arg::Ptr, Arg::Ptr],
         "another process's credentials are its leader's",
-    );
-    t.partial(
-        sysno::GETRUSAGE,
-        sys_getrusage,
-        &[Arg::Int, Arg::Ptr],
-        "CPU time is the Sentry's host CPU time, reported as user time; memory, fault, I/O and switch counts read as zero",
     );
 }
 
@@ -118,41 +111,5 @@ fn sys_prlimit64(t: &mut Task, a: &SyscallArgs) -> SysResult {
     if old_addr != 0 {
         t.mm.write_obj(old_addr, &old)?;
     }
-    Ok(0)
-}
-
-const RUSAGE_SELF: i32 = 0;
-const RUSAGE_CHILDREN: i32 = -1;
-const RUSAGE_THREAD: i32 = 1;
-
-fn timeval(t: Timespec) -> Timeval {
-    Timeval {
-        tv_sec: t.tv_sec,
-        tv_usec: t.tv_nsec / 1000,
-    }
-}
-
-/// A time in clock ticks (USER_HZ) as a timeval.
-fn ticks_timeval(ticks: u64) -> Timeval {
-    let ticks = i64::try_from(ticks).unwrap_or(i64::MAX);
-    Timeval {
-        tv_sec: ticks / 100,
-        tv_usec: (ticks % 100) * 10_000,
-    }
-}
-
-fn sys_getrusage(t: &mut Task, a: &SyscallArgs) -> SysResult {
-    let mut ru = Rusage::default();
-    match a.i32(0) {
-        RUSAGE_SELF => ru.ru_utime = timeval(process_cputime()),
-        RUSAGE_THREAD => ru.ru_utime = timeval(thread_cputime()),
-        RUSAGE_CHILDREN => {
-            let (user, system) = *t.tg.child_times.lock();
-            ru.ru_utime = ticks_timeval(user);
-            ru.ru_stime = ticks_timeval(system);
-        }
-        _ => return Err(Errno::EINVAL),
-    }
-    t.mm.write_obj(a.u64(1), &ru)?;
     Ok(0)
 }

@@ -1,12 +1,12 @@
 //! Clocks and sleeping: clock_gettime, clock_getres, clock_nanosleep,
-//! nanosleep, gettimeofday, time, times; clock_settime and settimeofday
-//! are refused.
+//! nanosleep, gettimeofday, time; clock_settime and settimeofday are
+//! refused. (times and getrusage are in rusage.rs.)
 //!
 //! Real time is the host's. The monotonic clocks count from the sandbox's
 //! boot plus [`BOOT_OFFSET_NS`], so uptimes look like a freshly booted
-//! machine's. CPU-time clocks measure the Sentry's own host CPU time (the
-//! application's instructions run in the platform's stub and are not
-//! counted): enough for clocks that never go back and sleeps that end.
+//! machine's. CPU-time clocks read what the platform measures for the
+//! application's address space (its stub process), so a thread's clock is
+//! its process's, and time before the last execve is not counted.
 
 use super::{Arg, SysResult, SyscallArgs, Table};
 use crate::kernel::task::RestartBlock;
@@ -16,15 +16,15 @@ use crate::kernel::time::{
     CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_ALARM,
     CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID,
 };
-use crate::kernel::{Kernel, Task};
-use abi::{sysno, Errno, Timespec, Timeval, Timezone, Tms};
+use crate::kernel::{proc_view, Kernel, Task, ThreadGroup};
+use abi::{sysno, Errno, Timespec, Timeval, Timezone};
 use rustix::time::{clock_getres, clock_gettime, clock_gettime_dynamic, ClockId, DynamicClockId};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 pub fn register(t: &mut Table) {
     const CPU_NOTE: &str =
-        "CPU-time clocks count the Sentry's host CPU time for the task, not the application's own";
+        "CPU-time clocks measure the process's address space: a thread's clock reads its process's, and time before the last execve is not counted";
     t.partial(
         sysno::CLOCK_GETTIME,
         sys_clock_gettime,
@@ -36,12 +36,11 @@ pub fn register(t: &mut Table) {
         sysno::CLOCK_NANOSLEEP,
         sys_clock_nanosleep,
         &[Arg::Int, Arg::Hex, Arg::Ptr, Arg::Ptr],
-        "CPU-time clocks sleep on the Sentry's CPU time; an interrupted relative CPU-time sleep returns EINTR instead of restarting",
+        "CPU-time clocks as clock_gettime reads them; an interrupted relative CPU-time sleep returns EINTR instead of restarting",
     );
     t.add(sysno::NANOSLEEP, sys_nanosleep, &[Arg::Ptr, Arg::Ptr]);
     t.add(sysno::GETTIMEOFDAY, sys_gettimeofday, &[Arg::Ptr, Arg::Ptr]);
     t.add(sysno::TIME, sys_time, &[Arg::Ptr]);
-    t.partial(sysno::TIMES, sys_times, &[Arg::Ptr], CPU_NOTE);
     t.refuse(
         sysno::CLOCK_SETTIME,
         Errno::EPERM,
@@ -66,6 +65,7 @@ const CAP_WAKE_ALARM: u32 = 35;
 /// Low bits of a negative clock id: which CPU clock, and per-thread.
 const CPUCLOCK_WHICH_MASK: i32 = 3;
 const CPUCLOCK_PERTHREAD: i32 = 4;
+const CPUCLOCK_VIRT: i32 = 1;
 const CPUCLOCK_SCHED: i32 = 2;
 /// A negative id with these low bits names a clock by file descriptor (PTP devices).
 const CLOCKFD: i32 = 3;
@@ -136,13 +136,13 @@ fn decode(id: i32) -> Result<Clock, Errno> {
 }
 
 /// Whose CPU time a CPU clock measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 enum CpuTarget {
-    /// The calling task.
-    OwnThread,
-    /// A thread group (or another thread of the caller's group, which we
-    /// cannot measure apart and report as its group).
-    Process,
+    /// The caller's own process (also its threads: the platform measures
+    /// an address space, not a thread).
+    Own,
+    /// Another process.
+    Process(Arc<ThreadGroup>),
 }
 
 /// The kernel's pid_for_clock: which task or process a CPU clock names.
@@ -157,40 +157,42 @@ fn cpu_target(
     if which > CPUCLOCK_SCHED {
         return Err(Errno::EINVAL);
     }
-    if pid == 0 {
-        return Ok(if thread {
-            CpuTarget::OwnThread
-        } else {
-            CpuTarget::Process
-        });
+    if pid == 0 || (thread && pid == t.tid) || (gettime && pid == t.tid) || pid == t.tg.tgid {
+        return Ok(CpuTarget::Own);
     }
     if thread {
-        if pid == t.tid {
-            return Ok(CpuTarget::OwnThread);
-        }
         // Another thread of the caller's own group only.
         let same_group = t.tg.tasks.lock().iter().any(|s| s.tid == pid);
         return if same_group {
-            Ok(CpuTarget::Process)
+            Ok(CpuTarget::Own)
         } else {
             Err(Errno::EINVAL)
         };
     }
-    if gettime && pid == t.tid {
-        return Ok(CpuTarget::Process);
-    }
     // A process clock needs the pid of a thread group.
-    if pid == t.tg.tgid || t.k.pids.lock().groups.contains_key(&pid) {
-        Ok(CpuTarget::Process)
-    } else {
-        Err(Errno::EINVAL)
-    }
+    let g = t.k.pids.lock().groups.get(&pid).cloned();
+    g.map(CpuTarget::Process).ok_or(Errno::EINVAL)
 }
 
-fn cpu_now(target: CpuTarget) -> Timespec {
-    match target {
-        CpuTarget::OwnThread => thread_cputime(),
-        CpuTarget::Process => process_cputime(),
+/// The CPU time a CPU clock reads: `which` is PROF (user + system), VIRT
+/// (user) or SCHED (user + system), of the application's address space as
+/// the platform measures it; the Sentry's own CPU time where it cannot.
+fn cpu_now(t: &Task, target: &CpuTarget, which: i32) -> Timespec {
+    let times = match target {
+        CpuTarget::Own => t.mm.aspace.cpu_time(),
+        CpuTarget::Process(g) => proc_view::view(g)
+            .and_then(|v| v.mm())
+            .and_then(|mm| mm.aspace.cpu_time()),
+    };
+    match times {
+        Some((user, total)) => {
+            let n = if which == CPUCLOCK_VIRT { user } else { total };
+            from_ns(i128::from(n))
+        }
+        None => match target {
+            CpuTarget::Own => thread_cputime(),
+            CpuTarget::Process(_) => process_cputime(),
+        },
     }
 }
 
@@ -206,16 +208,20 @@ fn fixed_now(k: &Kernel, id: i32) -> Result<Timespec, Errno> {
         CLOCK_MONOTONIC_RAW => from_host_monotonic(k, host(ClockId::MonotonicRaw)),
         CLOCK_REALTIME_ALARM if alarm_clocks() => realtime(),
         CLOCK_BOOTTIME_ALARM if alarm_clocks() => monotonic(k),
-        CLOCK_PROCESS_CPUTIME_ID => process_cputime(),
-        CLOCK_THREAD_CPUTIME_ID => thread_cputime(),
         _ => return Err(Errno::EINVAL),
     })
 }
 
 fn clock_now(t: &Task, id: i32) -> Result<Timespec, Errno> {
     match decode(id)? {
+        Clock::Fixed(CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID) => {
+            Ok(cpu_now(t, &CpuTarget::Own, CPUCLOCK_SCHED))
+        }
         Clock::Fixed(n) => fixed_now(&t.k, n),
-        Clock::Cpu { which, thread, pid } => Ok(cpu_now(cpu_target(t, which, thread, pid, true)?)),
+        Clock::Cpu { which, thread, pid } => {
+            let target = cpu_target(t, which, thread, pid, true)?;
+            Ok(cpu_now(t, &target, which))
+        }
         Clock::Dynamic => Err(Errno::EINVAL),
     }
 }
@@ -282,31 +288,6 @@ fn sys_time(t: &mut Task, a: &SyscallArgs) -> SysResult {
     Ok(secs as u64)
 }
 
-/// Clock ticks (USER_HZ) in `ns` nanoseconds.
-fn clock_t(ns: i128) -> i64 {
-    const USER_HZ: i128 = 100;
-    (ns * USER_HZ / NSEC_PER_SEC) as i64
-}
-
-fn sys_times(t: &mut Task, a: &SyscallArgs) -> SysResult {
-    if a.u64(0) != 0 {
-        let (cu, cs) = *t.tg.child_times.lock();
-        let tms = Tms {
-            tms_utime: clock_t(ns(process_cputime())),
-            tms_stime: 0,
-            tms_cutime: cu as i64,
-            tms_cstime: cs as i64,
-        };
-        t.mm.write_obj(a.u64(0), &tms)?;
-    }
-    // Linux counts jiffies from five minutes before the 32-bit wrap, so
-    // that wrap bugs show early; times() reports that count in USER_HZ.
-    let hz = i128::from(1_000_000_000 / tick_ns());
-    let initial_jiffies = (1i128 << 32) - 300 * hz;
-    let jiffies = initial_jiffies + uptime_ns(&t.k) * hz / NSEC_PER_SEC;
-    Ok((jiffies * 100 / hz) as u64)
-}
-
 /// A `Duration` for a non-negative nanosecond count; `None` when it does
 /// not fit (a sleep that only a signal ends).
 fn duration(n: i128) -> Option<Duration> {
@@ -366,7 +347,7 @@ fn sys_clock_nanosleep(t: &mut Task, a: &SyscallArgs) -> SysResult {
             }
         }
         Clock::Fixed(CLOCK_PROCESS_CPUTIME_ID) => {
-            return cpu_sleep(t, CpuTarget::Process, abs, req, rem_addr);
+            return cpu_sleep(t, CpuTarget::Own, CPUCLOCK_SCHED, abs, req, rem_addr);
         }
         Clock::Cpu { which, thread, pid } => {
             // A thread cannot sleep on its own CPU clock: it would never advance.
@@ -374,7 +355,7 @@ fn sys_clock_nanosleep(t: &mut Task, a: &SyscallArgs) -> SysResult {
                 return Err(Errno::EINVAL);
             }
             let target = cpu_target(t, which, thread, pid, false)?;
-            return cpu_sleep(t, target, abs, req, rem_addr);
+            return cpu_sleep(t, target, which, abs, req, rem_addr);
         }
         _ => {}
     }
@@ -422,11 +403,18 @@ fn sleep_relative(t: &mut Task, clock: i32, n: i128, rem: u64) -> SysResult {
 /// Sleep until a CPU-time clock reaches a value. CPU time only advances
 /// while something runs, so this polls: each wait is the time still
 /// missing, which CPU time cannot cover faster than real time.
-fn cpu_sleep(t: &mut Task, target: CpuTarget, abs: bool, req: Timespec, rem: u64) -> SysResult {
-    let start = ns(cpu_now(target));
+fn cpu_sleep(
+    t: &mut Task,
+    target: CpuTarget,
+    which: i32,
+    abs: bool,
+    req: Timespec,
+    rem: u64,
+) -> SysResult {
+    let start = ns(cpu_now(t, &target, which));
     let goal = if abs { ns(req) } else { start + ns(req) };
     loop {
-        let left = goal - ns(cpu_now(target));
+        let left = goal - ns(cpu_now(t, &target, which));
         if left <= 0 {
             return Ok(0);
         }
@@ -434,7 +422,7 @@ fn cpu_sleep(t: &mut Task, target: CpuTarget, abs: bool, req: Timespec, rem: u64
             if abs {
                 return Err(Errno::ERESTARTNOHAND);
             }
-            let left = goal - ns(cpu_now(target));
+            let left = goal - ns(cpu_now(t, &target, which));
             if left <= 0 {
                 return Ok(0);
             }

@@ -209,6 +209,12 @@ pub trait Inode: Send + Sync + Any {
         Err(Errno::EINVAL)
     }
 
+    /// A "magic" link (/proc/PID/exe, cwd, root, fd/N): where it leads,
+    /// without walking its text. `None` for ordinary links.
+    fn follow_link(&self) -> Option<Result<super::Path, Errno>> {
+        None
+    }
+
     /// A new open file for this inode. `me` is this inode's own Arc.
     fn open(&self, me: &Arc<dyn Inode>, flags: u32) -> Result<Box<dyn FileOps>, Errno>;
 

@@ -195,6 +195,9 @@ impl<'a> Walk<'a> {
         if self.links > MAX_SYMLINKS {
             return Err(Errno::ELOOP);
         }
+        if let Some(target) = p.dentry.inode.follow_link() {
+            return target;
+        }
         let target = p.dentry.inode.readlink()?;
         if target.is_empty() {
             return Err(Errno::ENOENT);

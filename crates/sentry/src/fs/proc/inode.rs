@@ -300,6 +300,10 @@ impl Inode for ProcInode {
             .collect())
     }
 
+    fn follow_link(&self) -> Option<Result<Path, Errno>> {
+        ProcInode::follow_link(self)
+    }
+
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
         match self.node {
             Node::SelfLink => root::self_link(false),

@@ -94,8 +94,8 @@ impl ProcFs {
 
 /// Where a procfs "magic" link leads without a path walk (/proc/PID/exe,
 /// cwd, root, fd/N): what the process holds, even a file that has lost its
-/// name. `None` for any other inode. The path walk calls this when it
-/// follows a symlink (see `Inode::follow_link`).
+/// name. `None` for any other inode. This is what the VFS's symlink hook
+/// (`Inode::follow_link`, proposed) answers for procfs inodes.
 pub fn magic_link_target(inode: &dyn Inode) -> Option<Result<crate::vfs::Path, Errno>> {
     inode
         .as_any()

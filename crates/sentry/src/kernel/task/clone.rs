@@ -157,6 +157,7 @@ impl Task {
             restart_block: None,
             vfork_done: vfork.clone(),
         };
+        crate::kernel::proc_view::publish(&child);
         std::thread::Builder::new()
             .name(format!("task-{tid}"))
             .spawn(move || super::exit::run_guarded(child))

@@ -113,6 +113,7 @@ impl Task {
         self.restart_block = None;
         self.fds.exec();
         *self.tg.exe.lock() = file.path.clone();
+        crate::kernel::proc_view::publish(self);
         let base = path.rsplit(|&b| b == b'/').next().unwrap_or(path).to_vec();
         self.set_comm(&base);
         self.altstack = abi::signal::StackT {
@@ -271,6 +272,18 @@ pub struct InitSpec {
 
 /// Create PID 1 and start it on its own host thread.
 pub fn spawn_init(k: &Arc<Kernel>, spec: InitSpec) -> Result<std::thread::JoinHandle<()>, Errno> {
+    spawn_process(k, spec, Default::default()).map(|(_, thread)| thread)
+}
+
+/// Create a process without a parent — the sandbox's init (the first one
+/// created gets PID 1), or one started from outside the sandbox, as by
+/// `runsc exec` — with resource limits `limits`, and start it on its own
+/// host thread.
+pub fn spawn_process(
+    k: &Arc<Kernel>,
+    spec: InitSpec,
+    limits: crate::kernel::limits::Limits,
+) -> Result<(Arc<ThreadGroup>, std::thread::JoinHandle<()>), Errno> {
     let root = Path {
         mount: k.mounts.root.clone(),
         dentry: k.mounts.root.root.clone(),
@@ -296,7 +309,7 @@ pub fn spawn_init(k: &Arc<Kernel>, spec: InitSpec) -> Result<std::thread::JoinHa
     let tg = ThreadGroup::new(
         tid,
         Arc::new(Default::default()),
-        Default::default(),
+        limits,
         std::sync::Weak::new(),
     );
     *tg.exe.lock() = file.path.clone();
@@ -333,8 +346,11 @@ pub fn spawn_init(k: &Arc<Kernel>, spec: InitSpec) -> Result<std::thread::JoinHa
         restart_block: None,
         vfork_done: None,
     };
-    std::thread::Builder::new()
+    crate::kernel::proc_view::publish(&task);
+    let tg = task.tg.clone();
+    let thread = std::thread::Builder::new()
         .name(format!("task-{tid}"))
         .spawn(move || super::exit::run_guarded(task))
-        .map_err(|_| Errno::EAGAIN)
+        .map_err(|_| Errno::EAGAIN)?;
+    Ok((tg, thread))
 }

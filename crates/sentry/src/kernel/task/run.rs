@@ -24,7 +24,9 @@ impl Task {
                 break;
             }
             let aspace = self.mm.aspace.clone();
-            match self.ctx.switch(&aspace, &mut self.regs, &mut self.fp) {
+            // Parks while the sandbox is paused; None: killed meanwhile.
+            let exit = self.k.freezer.run(&self.shared, || self.ctx.switch(&aspace, &mut self.regs, &mut self.fp));
+            match exit.unwrap_or(Ok(Exit::Interrupted)) {
                 Ok(Exit::Syscall) => self.do_syscall(),
                 Ok(Exit::Fault(si)) => self.handle_fault(si),
                 Ok(Exit::Signal(si)) => self.force_signal(si),

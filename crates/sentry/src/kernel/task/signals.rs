@@ -90,13 +90,17 @@ impl Task {
                 },
                 _ => {
                     self.restart_with_handler(&act);
+                    // The handler runs with the current mask (a temporary one
+                    // from rt_sigsuspend/ppoll included) plus its own; the frame
+                    // saves the mask to restore on return.
+                    let cur_mask = self.sigmask();
                     let old_mask = self.saved_or_current_mask();
                     if self.setup_frame(&info, &act, old_mask).is_err() {
                         // The frame could not be written: Linux forces SIGSEGV.
                         self.exit_group_signal(SIGSEGV, true);
                         return;
                     }
-                    let mut m = SigSet(old_mask.0 | act.mask);
+                    let mut m = SigSet(cur_mask.0 | act.mask);
                     if act.flags & SA_NODEFER == 0 {
                         m.add(sig);
                     }
