@@ -40,6 +40,7 @@ pub enum Kind {
 }
 
 const WRITE_BYTES_PER_ITER: f64 = 64.0 * 1024.0 * 1024.0;
+const READ_BYTES_PER_ITER: f64 = 64.0 * 1024.0 * 1024.0;
 
 pub const ALL: &[Benchmark] = &[
     Benchmark {
@@ -124,6 +125,52 @@ pub const ALL: &[Benchmark] = &[
             min_iters: 200,
             max_iters: 50_000,
             ns_per_iter: |v| v,
+        },
+    },
+    Benchmark {
+        name: "stat",
+        unit: "ns/op",
+        program: "stat",
+        kind: Kind::Micro {
+            probe_iters: 1000,
+            min_iters: 1000,
+            max_iters: 500_000,
+            ns_per_iter: |v| v,
+        },
+    },
+    Benchmark {
+        name: "open_read_close",
+        unit: "ns/op",
+        program: "open_read_close",
+        kind: Kind::Micro {
+            probe_iters: 500,
+            min_iters: 500,
+            max_iters: 200_000,
+            ns_per_iter: |v| v,
+        },
+    },
+    Benchmark {
+        name: "readdir_10k",
+        unit: "us/op",
+        program: "readdir",
+        // One iteration lists 10,000 entries of a host directory.
+        kind: Kind::Micro {
+            probe_iters: 2,
+            min_iters: 2,
+            max_iters: 200,
+            ns_per_iter: |v| v * 1e3,
+        },
+    },
+    Benchmark {
+        name: "read_64m",
+        unit: "MB/s",
+        program: "read_seq",
+        // One iteration reads a 64 MiB host file.
+        kind: Kind::Micro {
+            probe_iters: 1,
+            min_iters: 1,
+            max_iters: 8,
+            ns_per_iter: |v| READ_BYTES_PER_ITER / v * 1e3,
         },
     },
     Benchmark {

@@ -36,7 +36,13 @@ fn openpty() -> (OwnedFd, OwnedFd) {
     // SAFETY: openpty writes two fds to valid out-pointers; the name, termios and winsize
     // arguments may be null.
     let r = unsafe {
-        libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
     };
     assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
     for fd in [master, slave] {
@@ -70,7 +76,9 @@ impl OnPty {
                 Ok(())
             });
         }
-        let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", argv[0]));
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", argv[0]));
         drop(slave);
         let master = File::from(master);
         let output = Arc::new(Mutex::new(Vec::new()));
@@ -86,11 +94,17 @@ impl OnPty {
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
-        OnPty { child, master, output }
+        OnPty {
+            child,
+            master,
+            output,
+        }
     }
 
     fn send(&mut self, bytes: &[u8]) {
-        self.master.write_all(bytes).expect("write to the pty master");
+        self.master
+            .write_all(bytes)
+            .expect("write to the pty master");
     }
 
     fn transcript(&self) -> String {
@@ -119,7 +133,10 @@ impl OnPty {
             if start.elapsed() > limit {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                panic!("the program did not end; transcript:\n{}", self.transcript());
+                panic!(
+                    "the program did not end; transcript:\n{}",
+                    self.transcript()
+                );
             }
             thread::sleep(Duration::from_millis(20));
         }
@@ -130,7 +147,11 @@ impl OnPty {
 fn sides(argv: &[&str]) -> Vec<(&'static str, Vec<String>)> {
     let cfg = Config::from_env();
     let native: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-    let other = if cfg.native_only { native.clone() } else { cfg.sandbox_argv(&native) };
+    let other = if cfg.native_only {
+        native.clone()
+    } else {
+        cfg.sandbox_argv(&native)
+    };
     vec![("native", native), (cfg.other_side(), other)]
 }
 
@@ -140,9 +161,17 @@ fn sides(argv: &[&str]) -> Vec<(&'static str, Vec<String>)> {
 fn ctrl_c_interrupts_foreground_job() {
     for (side, argv) in sides(&["/bin/busybox", "sh", "-i"]) {
         let mut p = OnPty::spawn(&argv);
-        assert!(p.wait_for(PROMPT, 1, PATIENCE), "{side}: no prompt:\n{}", p.transcript());
+        assert!(
+            p.wait_for(PROMPT, 1, PATIENCE),
+            "{side}: no prompt:\n{}",
+            p.transcript()
+        );
         p.send(b"echo started; sleep 10\n");
-        assert!(p.wait_for("\nstarted", 1, PATIENCE), "{side}: no echo:\n{}", p.transcript());
+        assert!(
+            p.wait_for("\nstarted", 1, PATIENCE),
+            "{side}: no echo:\n{}",
+            p.transcript()
+        );
         // Let the shell fork the sleep and hand it the terminal.
         thread::sleep(Duration::from_millis(1000));
         let pressed = Instant::now();
@@ -152,8 +181,14 @@ fn ctrl_c_interrupts_foreground_job() {
         let took = pressed.elapsed();
         p.send(b"exit\n");
         let (status, out) = p.finish(PATIENCE);
-        assert!(alive, "{side}: the shell did not come back after ^C:\n{out}");
-        assert!(took < Duration::from_secs(8), "{side}: ^C did not interrupt the sleep ({took:?}):\n{out}");
+        assert!(
+            alive,
+            "{side}: the shell did not come back after ^C:\n{out}"
+        );
+        assert!(
+            took < Duration::from_secs(8),
+            "{side}: ^C did not interrupt the sleep ({took:?}):\n{out}"
+        );
         assert_eq!(status, 0, "{side}: the shell's exit status:\n{out}");
     }
 }
@@ -167,7 +202,11 @@ fn ctrl_c_ends_a_plain_program() {
         thread::sleep(Duration::from_millis(1500));
         p.send(b"\x03");
         let (status, out) = p.finish(PATIENCE);
-        assert_eq!(status, 128 + libc::SIGINT, "{side}: exit status after ^C:\n{out}");
+        assert_eq!(
+            status,
+            128 + libc::SIGINT,
+            "{side}: exit status after ^C:\n{out}"
+        );
     }
 }
 
@@ -178,13 +217,22 @@ fn ctrl_c_ends_a_plain_program() {
 fn background_jobs_stop_on_the_terminal() {
     for (side, argv) in sides(&["/bin/busybox", "sh", "-i"]) {
         let mut p = OnPty::spawn(&argv);
-        assert!(p.wait_for(PROMPT, 1, PATIENCE), "{side}: no prompt:\n{}", p.transcript());
+        assert!(
+            p.wait_for(PROMPT, 1, PATIENCE),
+            "{side}: no prompt:\n{}",
+            p.transcript()
+        );
         let mut prompts = 1;
         let mut step = |p: &mut OnPty, input: &[u8], settle: bool| {
             p.send(input);
             prompts += 1;
             let ok = p.wait_for(PROMPT, prompts, PATIENCE);
-            assert!(ok, "{side}: no prompt after {:?}:\n{}", String::from_utf8_lossy(input), p.transcript());
+            assert!(
+                ok,
+                "{side}: no prompt after {:?}:\n{}",
+                String::from_utf8_lossy(input),
+                p.transcript()
+            );
             if settle {
                 thread::sleep(Duration::from_millis(500));
             }
@@ -196,7 +244,11 @@ fn background_jobs_stop_on_the_terminal() {
         p.send(b"fg\n");
         thread::sleep(Duration::from_millis(1000));
         p.send(b"resumed\n");
-        assert!(p.wait_for("resumed", 2, PATIENCE), "{side}: cat did not resume:\n{}", p.transcript());
+        assert!(
+            p.wait_for("resumed", 2, PATIENCE),
+            "{side}: cat did not resume:\n{}",
+            p.transcript()
+        );
         step(&mut p, b"\x03", false);
         step(&mut p, b"cat &\n", true);
         step(&mut p, b"jobs\n", false);
@@ -204,10 +256,16 @@ fn background_jobs_stop_on_the_terminal() {
         step(&mut p, b"stty -echo &\n", true);
         step(&mut p, b"jobs\n", false);
         step(&mut p, b"kill -9 %%\n", true);
+        // Let the shell collect the killed job, or it refuses to exit ("You have stopped jobs").
+        step(&mut p, b"\n", true);
         p.send(b"exit\n");
         let (status, out) = p.finish(PATIENCE);
         assert_eq!(status, 0, "{side}: the shell's exit status:\n{out}");
-        for want in ["Stopped                    cat", "Stopped (tty input)        cat", "Stopped (tty output)       stty -echo"] {
+        for want in [
+            "Stopped                    cat",
+            "Stopped (tty input)        cat",
+            "Stopped (tty output)       stty -echo",
+        ] {
             assert!(out.contains(want), "{side}: no {want:?} in:\n{out}");
         }
     }

@@ -72,6 +72,18 @@ pub fn serve(sock: BorrowedFd<'_>, server: &mut Server) -> End {
     }
 }
 
+/// The largest frame this end of a SOCK_SEQPACKET socket can send, up to
+/// `want`: Linux refuses a message larger than the sender's send buffer, so
+/// the buffer is grown (as far as net.core.wmem_max lets it) and msize
+/// kept below it.
+pub fn frame_capacity(sock: BorrowedFd<'_>, want: u32) -> u32 {
+    let _ = rustix::net::sockopt::set_socket_send_buffer_size(sock, want as usize * 2);
+    let got = rustix::net::sockopt::socket_send_buffer_size(sock).unwrap_or(0);
+    // Room for the kernel's own accounting of the message.
+    let cap = u32::try_from(got.saturating_sub(8192)).unwrap_or(u32::MAX) & !4095;
+    want.min(cap).max(proto::MIN_MSIZE)
+}
+
 fn check(frame: &[u8], msize: u32) -> Result<(), String> {
     if frame.len() < HEADER_SIZE {
         return Err(format!("a frame of {} bytes", frame.len()));
@@ -79,7 +91,10 @@ fn check(frame: &[u8], msize: u32) -> Result<(), String> {
     let size = peek_frame_size(frame).unwrap_or(0);
     check_frame_size(size, msize).map_err(|e| e.to_string())?;
     if usize::try_from(size).ok() != Some(frame.len()) {
-        return Err(format!("size field {size} on a frame of {} bytes", frame.len()));
+        return Err(format!(
+            "size field {size} on a frame of {} bytes",
+            frame.len()
+        ));
     }
     Ok(())
 }
@@ -116,7 +131,9 @@ fn recv_frame(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<Option<usize>, Rec
         }
     }
     if got_fds {
-        return Err(RecvError::Framing("a request carried file descriptors".into()));
+        return Err(RecvError::Framing(
+            "a request carried file descriptors".into(),
+        ));
     }
     if r.flags.contains(ReturnFlags::TRUNC) || r.bytes >= buf.len() {
         return Err(RecvError::Framing("a frame larger than any msize".into()));

@@ -51,12 +51,15 @@ pub fn run(opts: Options) -> Result<(), String> {
     if opts.mounts.is_empty() {
         return Err("gofer: no tree to serve".into());
     }
+    close_inherited_fds(opts.sock.as_raw_fd());
     // Modes of new files are the Sentry's, not reduced by ours.
     rustix::process::umask(rustix::fs::Mode::empty());
     // Leave the terminal's process group: ^C is for the sandbox, which
     // the Sentry forwards; the Gofer ends when the Sentry does.
     let _ = rustix::process::setsid();
     let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
+    // Before seccomp, which does not allow setsockopt.
+    let msize = conn::frame_capacity(opts.sock.as_fd(), proto::DEFAULT_MSIZE);
     let trees = if opts.unconfined {
         confine::open_trees(&opts.mounts)?
     } else {
@@ -65,7 +68,7 @@ pub fn run(opts: Options) -> Result<(), String> {
         seccomp::install(opts.sock.as_raw_fd(), writable)?;
         trees
     };
-    let mut server = Server::new(trees, proto::DEFAULT_MSIZE);
+    let mut server = Server::new(trees, msize);
     match serve(opts.sock.as_fd(), &mut server) {
         End::Closed => Ok(()),
         End::Framing(why) => {
@@ -73,5 +76,24 @@ pub fn run(opts: Options) -> Result<(), String> {
             Ok(())
         }
         End::Io(e) => Err(format!("gofer: connection: {e}")),
+    }
+}
+
+/// Closes every fd above stdio but the socket: whatever the Gofer's parent
+/// leaked to it must not be reachable from a Gofer under attack.
+fn close_inherited_fds(sock: std::os::fd::RawFd) {
+    let sock = sock as u32;
+    let ranges = [
+        (3u32, sock.saturating_sub(1)),
+        (sock.saturating_add(1), u32::MAX),
+    ];
+    for (first, last) in ranges {
+        if first > last {
+            continue;
+        }
+        // SAFETY: close_range takes integers. No fd in these ranges is
+        // owned by anything in this process: the Gofer has just started
+        // and owns only `sock` (and stdio).
+        unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) };
     }
 }

@@ -26,6 +26,8 @@ pub enum Allow {
     Masked { arg: u8, mask: u64, value: u64 },
     /// Only when argument `arg` equals `value`.
     Eq { arg: u8, value: u64 },
+    /// Only when argument `arg` is one of `values`.
+    OneOf { arg: u8, values: &'static [u64] },
 }
 
 /// One row of the table.
@@ -75,12 +77,14 @@ pub const TABLE: &[Row] = &[
     row(libc::SYS_readlinkat, "readlinkat", Allow::Always),
     row(libc::SYS_pread64, "pread64", Allow::Always),
     row(libc::SYS_close, "close", Allow::Always),
+    // Duplicating held fds; F_GETFD is how Rust's debug builds check an
+    // fd before closing it.
     row(
         libc::SYS_fcntl,
-        "fcntl(F_DUPFD_CLOEXEC)",
-        Allow::Eq {
+        "fcntl(F_DUPFD_CLOEXEC, F_GETFD)",
+        Allow::OneOf {
             arg: 1,
-            value: libc::F_DUPFD_CLOEXEC as u64,
+            values: &[libc::F_DUPFD_CLOEXEC as u64, libc::F_GETFD as u64],
         },
     ),
     // Memory for the allocator; exiting; error messages on stderr.
@@ -135,16 +139,22 @@ fn cond(arg: u8, op: SeccompCmpOp, value: u64) -> Result<SeccompCondition, Strin
 pub fn program(sock: RawFd, writable: bool) -> Result<BpfProgram, String> {
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
     for r in TABLE.iter().filter(|r| writable || !r.writes) {
-        let conds = match r.allow {
-            Allow::Always => None,
-            Allow::OnSocket => Some(vec![cond(0, SeccompCmpOp::Eq, sock as u64)?]),
-            Allow::Eq { arg, value } => Some(vec![cond(arg, SeccompCmpOp::Eq, value)?]),
+        // Each inner vector is one rule (its conditions all hold); the
+        // rules of a syscall are alternatives.
+        let alternatives: Vec<Vec<SeccompCondition>> = match r.allow {
+            Allow::Always => Vec::new(),
+            Allow::OnSocket => vec![vec![cond(0, SeccompCmpOp::Eq, sock as u64)?]],
+            Allow::Eq { arg, value } => vec![vec![cond(arg, SeccompCmpOp::Eq, value)?]],
+            Allow::OneOf { arg, values } => values
+                .iter()
+                .map(|&v| Ok(vec![cond(arg, SeccompCmpOp::Eq, v)?]))
+                .collect::<Result<_, String>>()?,
             Allow::Masked { arg, mask, value } => {
-                Some(vec![cond(arg, SeccompCmpOp::MaskedEq(mask), value)?])
+                vec![vec![cond(arg, SeccompCmpOp::MaskedEq(mask), value)?]]
             }
         };
         let entry = rules.entry(r.nr).or_default();
-        if let Some(c) = conds {
+        for c in alternatives {
             entry.push(SeccompRule::new(c).map_err(|e| e.to_string())?);
         }
     }
@@ -152,12 +162,10 @@ pub fn program(sock: RawFd, writable: bool) -> Result<BpfProgram, String> {
     let open_rules = if writable {
         Vec::new()
     } else {
-        vec![SeccompRule::new(vec![cond(
-            2,
-            SeccompCmpOp::MaskedEq(OPEN_WRITE_BITS),
-            0,
-        )?])
-        .map_err(|e| e.to_string())?]
+        vec![
+            SeccompRule::new(vec![cond(2, SeccompCmpOp::MaskedEq(OPEN_WRITE_BITS), 0)?])
+                .map_err(|e| e.to_string())?,
+        ]
     };
     rules.insert(libc::SYS_openat, open_rules);
     let filter = SeccompFilter::new(

@@ -12,7 +12,7 @@
 use crate::host::{self, errno, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use abi::Errno;
 use proto::{
-    dirent_type, lopen, negotiate_version, Attr, Dirent, Fid, Negotiated, Qid, Rmessage, StatFs,
+    dirent_type, lopen, negotiate_version, Dirent, Fid, Negotiated, Qid, Rmessage, StatFs,
     Tmessage, DEFAULT_MSIZE, MIN_MSIZE, NONUNAME, RREADDIR_HEADER, RREAD_HEADER, UNKNOWN_VERSION,
     VERSION,
 };
@@ -56,7 +56,11 @@ impl Node {
 #[derive(Debug)]
 pub(crate) enum Open {
     Dir(OwnedFd),
-    File { fd: OwnedFd, read: bool, write: bool },
+    File {
+        fd: OwnedFd,
+        read: bool,
+        write: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -174,6 +178,10 @@ impl Server {
             Tmessage::Write { fid, offset, data } => self.write(fid, offset, &data),
             Tmessage::Fsync { fid, datasync } => {
                 let f = self.fids.get(&fid.0).ok_or(Errno::EBADF)?;
+                if !f.node.tree.writable {
+                    // Nothing of a read-only tree can need syncing.
+                    return ok(Rmessage::Fsync);
+                }
                 let fd = match &f.open {
                     Some(Open::Dir(fd)) | Some(Open::File { fd, .. }) => fd,
                     None => return Err(Errno::EBADF),
@@ -459,7 +467,10 @@ impl Server {
 
     fn write(&self, fid: Fid, offset: u64, data: &[u8]) -> OpResult {
         let f = self.fids.get(&fid.0).ok_or(Errno::EBADF)?;
-        let Some(Open::File { fd, write: true, .. }) = &f.open else {
+        let Some(Open::File {
+            fd, write: true, ..
+        }) = &f.open
+        else {
             return Err(Errno::EBADF);
         };
         let n = loop {
@@ -509,7 +520,6 @@ impl Server {
             };
             found.push((name.to_vec(), e.ino(), ty, e.next_entry_cookie()));
         }
-        drop(dir);
         if too_small {
             // An empty reply would read as the end of the directory.
             return Err(Errno::EINVAL);
@@ -533,13 +543,6 @@ impl Server {
             });
         }
         ok(Rmessage::Readdir { entries })
-    }
-
-    /// The attributes of `node`, read now.
-    pub(crate) fn attr_now(&mut self, node: &Node) -> Result<Attr, Errno> {
-        let stx = host::stat_fd(node.fd.as_fd())?;
-        let path = self.qpath(host::dev_of(&stx), stx.stx_ino);
-        Ok(host::attr_of(&stx, path))
     }
 }
 

@@ -3,7 +3,7 @@
 //! Gofer holds with one checked name, and never follows a symlink.
 
 use crate::host::{self, errno, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK};
-use crate::server::{ok, FidState, Node, Open, OpResult, Server};
+use crate::server::{ok, FidState, Node, OpResult, Open, Server};
 use abi::Errno;
 use proto::{lopen, setattr, Fid, Rmessage, SetAttr, Timestamp, AT_REMOVEDIR};
 use rustix::fs::{AtFlags, Mode, OFlags, Timespec, Timestamps};
@@ -186,8 +186,48 @@ impl Server {
         if !Arc::ptr_eq(&od.tree, &nd.tree) {
             return Err(Errno::EXDEV);
         }
+        let moved = host::walk_one(od.fd.as_fd(), oldname)
+            .and_then(|fd| host::stat_fd(fd.as_fd()))
+            .map(|stx| (host::dev_of(&stx), stx.stx_ino))
+            .ok();
         rustix::fs::renameat(&od.fd, oldname, &nd.fd, newname).map_err(errno)?;
+        if let Some(id) = moved {
+            self.follow_rename(&od, oldname, id, &nd, newname);
+        }
         ok(Rmessage::Renameat)
+    }
+
+    /// Fids of the file `id` that was `oldname` in `od` now reach it as
+    /// `newname` in `nd` (opening goes through the parent and the name).
+    fn follow_rename(
+        &mut self,
+        od: &Arc<Node>,
+        oldname: &[u8],
+        id: (u64, u64),
+        nd: &Arc<Node>,
+        newname: &[u8],
+    ) {
+        for f in self.fids.values_mut() {
+            let n = &f.node;
+            let here = match &n.parent {
+                Some((p, name)) => p.dev == od.dev && p.ino == od.ino && name.as_slice() == oldname,
+                None => false,
+            };
+            if !here || (n.dev, n.ino) != id {
+                continue;
+            }
+            let Ok(fd) = rustix::io::fcntl_dupfd_cloexec(&n.fd, 0) else {
+                continue;
+            };
+            f.node = Arc::new(Node {
+                fd,
+                mode: n.mode,
+                dev: n.dev,
+                ino: n.ino,
+                parent: Some((nd.clone(), newname.to_vec())),
+                tree: n.tree.clone(),
+            });
+        }
     }
 
     pub(crate) fn rename(&mut self, fid: Fid, dfid: Fid, name: &[u8]) -> OpResult {
@@ -202,18 +242,8 @@ impl Server {
             return Err(Errno::EXDEV);
         }
         rustix::fs::renameat(&parent.fd, old.as_slice(), &nd.fd, name).map_err(errno)?;
-        // The fid follows its file.
-        if let Some(f) = self.fids.get_mut(&fid.0) {
-            let fd = rustix::io::fcntl_dupfd_cloexec(&n.fd, 0).map_err(errno)?;
-            f.node = Arc::new(Node {
-                fd,
-                mode: n.mode,
-                dev: n.dev,
-                ino: n.ino,
-                parent: Some((nd, name.to_vec())),
-                tree: n.tree.clone(),
-            });
-        }
+        // The fid (and every other of the same file) follows its file.
+        self.follow_rename(&parent, &old, (n.dev, n.ino), &nd, name);
         ok(Rmessage::Rename)
     }
 
@@ -334,11 +364,12 @@ fn chmod_fd(fd: BorrowedFd<'_>, mode: u32) -> Result<(), Errno> {
     if r == 0 {
         return Ok(());
     }
-    let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+    let e = std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO);
     Err(match e {
         // Older kernels: no fchmodat2.
         libc::ENOSYS => Errno::EOPNOTSUPP,
         e => Errno(e),
     })
 }
-

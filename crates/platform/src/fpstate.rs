@@ -37,7 +37,11 @@ impl FpState {
         data[MXCSR_OFFSET..MXCSR_OFFSET + 4].copy_from_slice(&0x1f80u32.to_le_bytes());
         // MXCSR_MASK as the CPU reports it is filled by the kernel on load.
         data[XSTATE_BV_OFFSET..XSTATE_BV_OFFSET + 8].copy_from_slice(&3u64.to_le_bytes());
-        FpState { data, fresh: true, dirty: true }
+        FpState {
+            data,
+            fresh: true,
+            dirty: true,
+        }
     }
 
     /// The raw XSAVE bytes; valid only after `Context::sync_fp`.
@@ -60,6 +64,10 @@ impl FpState {
     /// A copy for a new task (fork/clone): it must be loaded into the new
     /// task's execution slot before it runs.
     pub fn fork_copy(&self) -> FpState {
-        FpState { data: self.data.clone(), fresh: true, dirty: true }
+        FpState {
+            data: self.data.clone(),
+            fresh: true,
+            dirty: true,
+        }
     }
 }

@@ -132,7 +132,12 @@ pub trait Interrupter: Send + Sync {
 pub trait Context: Send {
     /// Run application code in `aspace` with `regs` and `fp` until something
     /// needs the kernel. On return `regs` holds the application's registers.
-    fn switch(&mut self, aspace: &Arc<dyn AddressSpace>, regs: &mut Regs, fp: &mut FpState) -> Result<Exit>;
+    fn switch(
+        &mut self,
+        aspace: &Arc<dyn AddressSpace>,
+        regs: &mut Regs,
+        fp: &mut FpState,
+    ) -> Result<Exit>;
     /// Bring `fp` up to date with the state the application last ran with.
     fn sync_fp(&mut self, fp: &mut FpState) -> Result<()>;
     /// The handle for `interrupt()` from other threads.

@@ -7,20 +7,35 @@ use platform::{Exit, FpState, Mapping, Platform, Prot, Regs};
 
 const CODE: u64 = 0x40_0000;
 
-fn setup(code: &[u8]) -> (MemoryFile, PtracePlatform, std::sync::Arc<dyn platform::AddressSpace>) {
+fn setup(
+    code: &[u8],
+) -> (
+    MemoryFile,
+    PtracePlatform,
+    std::sync::Arc<dyn platform::AddressSpace>,
+) {
     let mf = MemoryFile::new(1 << 32).unwrap();
     let p = PtracePlatform::new(mf.fd()).unwrap();
     let frame = mf.allocate(4096).unwrap();
     mf.write(frame, code).unwrap();
     let aspace = p.new_address_space().unwrap();
-    aspace.map(&[Mapping { addr: CODE, len: 4096, frame, prot: Prot(5) }]).unwrap();
+    aspace
+        .map(&[Mapping {
+            addr: CODE,
+            len: 4096,
+            frame,
+            prot: Prot(5),
+        }])
+        .unwrap();
     (mf, p, aspace)
 }
 
 #[test]
 fn syscalls_are_reported_and_answered() {
     // mov eax, 39; syscall; mov edi, eax; mov eax, 60; syscall
-    let code = [0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0x89, 0xc7, 0xb8, 60, 0, 0, 0, 0x0f, 0x05];
+    let code = [
+        0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0x89, 0xc7, 0xb8, 60, 0, 0, 0, 0x0f, 0x05,
+    ];
     let (_mf, p, aspace) = setup(&code);
     let mut ctx = p.new_context();
     let mut regs = Regs::initial(CODE, 0);
@@ -58,7 +73,14 @@ fn faults_carry_the_address() {
     // (zero) bytes, `add [rax], al`, which faults at address 0x1234 + ...
     let data = mf.allocate(4096).unwrap();
     mf.write(data, &0x5000u64.to_le_bytes()).unwrap();
-    aspace.map(&[Mapping { addr: 0x1000, len: 4096, frame: data, prot: Prot::READ }]).unwrap();
+    aspace
+        .map(&[Mapping {
+            addr: 0x1000,
+            len: 4096,
+            frame: data,
+            prot: Prot::READ,
+        }])
+        .unwrap();
     let exit = ctx.switch(&aspace, &mut regs, &mut fp).unwrap();
     assert!(matches!(exit, Exit::Fault(_)));
     assert_eq!(regs.rax, 0x5000);
@@ -68,7 +90,9 @@ fn faults_carry_the_address() {
 #[test]
 fn fp_state_round_trips() {
     // movq xmm0, rax ; movq rbx, xmm0 ; syscall
-    let code = [0x66, 0x48, 0x0f, 0x6e, 0xc0, 0x66, 0x48, 0x0f, 0x7e, 0xc3, 0x0f, 0x05];
+    let code = [
+        0x66, 0x48, 0x0f, 0x6e, 0xc0, 0x66, 0x48, 0x0f, 0x7e, 0xc3, 0x0f, 0x05,
+    ];
     let (_mf, p, aspace) = setup(&code);
     let mut ctx = p.new_context();
     let mut regs = Regs::initial(CODE, 0);

@@ -11,7 +11,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "runsc", version, about = "rvisor: an application kernel for containers", disable_help_subcommand = true)]
+#[command(
+    name = "runsc",
+    version,
+    about = "rvisor: an application kernel for containers",
+    disable_help_subcommand = true
+)]
 pub struct Cli {
     /// Directory holding the state of containers.
     #[arg(long, default_value = "/var/run/runsc")]
@@ -100,6 +105,9 @@ pub enum Command {
     /// The sandbox process (started by `create`; not for direct use).
     #[command(hide = true)]
     Boot(BootArgs),
+    /// The Gofer, serving host files to a sandbox (started by the sandbox; not for direct use).
+    #[command(hide = true)]
+    Gofer(GoferArgs),
 }
 
 #[derive(Args, Debug)]
@@ -314,4 +322,17 @@ pub struct BootArgs {
     pub ready_fd: i32,
     /// The container id (shown in `ps`).
     pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct GoferArgs {
+    /// The inherited SOCK_SEQPACKET socket to serve 9P2000.L on.
+    #[arg(long)]
+    pub sock_fd: i32,
+    /// A tree to serve, as NAME:ro:PATH or NAME:rw:PATH (repeatable).
+    #[arg(long = "mount", required = true)]
+    pub mounts: Vec<String>,
+    /// Serve without namespaces, pivot_root and seccomp (debugging only).
+    #[arg(long)]
+    pub unconfined: bool,
 }

@@ -10,69 +10,23 @@
 //! interrupt stubs, stays unblocked.
 
 use crate::cli::{Cli, DoArgs};
-use sentry::boot::{boot, BootSpec};
-use sentry::kernel::hostsig::{self, Forwarded};
-use sentry::kernel::Kernel;
+use crate::hostsig::HostSignals;
+use sentry::boot::{boot_with, BootSpec, RootFs, RootOverlay};
 use std::os::unix::ffi::OsStrExt;
-use std::sync::Arc;
-
-/// The forwarded signals, blocked in this thread (and every thread it starts).
-struct HostSignals {
-    set: libc::sigset_t,
-}
-
-impl HostSignals {
-    /// Block the forwarded signals in the calling thread. Call before any
-    /// other thread exists.
-    fn block() -> std::io::Result<HostSignals> {
-        // SAFETY: sigset_t is plain data; sigemptyset initialises it.
-        let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
-        // SAFETY: `set` is a valid sigset_t owned by this frame.
-        unsafe { libc::sigemptyset(&mut set) };
-        for sig in hostsig::FORWARDED {
-            // SAFETY: as above; `sig` is a valid signal number.
-            unsafe { libc::sigaddset(&mut set, sig) };
-        }
-        // SAFETY: `set` is initialised; a null old-set pointer is allowed.
-        let r = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
-        if r != 0 {
-            return Err(std::io::Error::from_raw_os_error(r));
-        }
-        Ok(HostSignals { set })
-    }
-
-    /// Take the blocked signals on a thread of their own and pass each
-    /// into sandbox `k`, for as long as the process lives.
-    fn forward_to(self, k: Arc<Kernel>) -> std::io::Result<()> {
-        let set = self.set;
-        std::thread::Builder::new().name("host-signals".into()).spawn(move || loop {
-            // SAFETY: `set` is an initialised sigset_t; a null siginfo pointer is allowed.
-            let sig = unsafe { libc::sigwaitinfo(&set, std::ptr::null_mut()) };
-            if sig < 0 {
-                // EINTR (a stop and continue of this process); nothing else can fail.
-                continue;
-            }
-            tracing::debug!("host signal {sig}: forwarding into the sandbox");
-            if hostsig::forward(&k, sig) == Forwarded::InitStops {
-                // Nothing in the sandbox manages jobs: stop as a program
-                // run natively would, so the host shell gets its terminal
-                // back; SIGCONT (forwarded too) continues the sandbox.
-                // SAFETY: raise(3) with a valid signal number.
-                unsafe { libc::raise(libc::SIGSTOP) };
-            }
-        })?;
-        Ok(())
-    }
-}
 
 pub fn run(cli: &Cli, args: &DoArgs) -> i32 {
     if cli.platform != "ptrace" {
-        eprintln!("runsc: platform {:?} is not available (available: ptrace)", cli.platform);
+        eprintln!(
+            "runsc: platform {:?} is not available (available: ptrace)",
+            cli.platform
+        );
         return 125;
     }
     let cwd = match &args.cwd {
         Some(c) => c.clone(),
-        None => std::env::current_dir().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| "/".into()),
+        None => std::env::current_dir()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "/".into()),
     };
     let envp: Vec<Vec<u8>> = std::env::vars_os()
         .map(|(k, v)| {
@@ -98,9 +52,28 @@ pub fn run(cli: &Cli, args: &DoArgs) -> i32 {
             return 125;
         }
     };
-    match boot(spec) {
+    let overlay = match RootOverlay::parse(&cli.overlay2) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("runsc: {e}");
+            return 125;
+        }
+    };
+    let mut gofer_args = Vec::new();
+    if cli.debug {
+        gofer_args.push("--debug".to_string());
+    }
+    let rootfs = RootFs {
+        overlay,
+        gofer: sentry::boot::GoferSource::Spawn {
+            exe: "/proc/self/exe".into(),
+            args: gofer_args,
+        },
+        ..RootFs::default()
+    };
+    match boot_with(spec, rootfs) {
         Ok(k) => {
-            if let Err(e) = signals.forward_to(k.clone()) {
+            if let Err(e) = signals.forward_to(k.clone(), true) {
                 eprintln!("runsc: host signals will not reach the sandbox: {e}");
             }
             k.wait_exit().shell_status()

@@ -1,18 +1,19 @@
 //! Building a sandbox: the MemoryFile, the platform, the mount tree, the
 //! first process. Used by `runsc do` (and later by `runsc boot`).
 
-use crate::fs::lower::{DirectServer, LowerInode};
+use crate::fs::gofer::{self, GoferClient, GoferMount};
+use crate::fs::lower::LowerInode;
 use crate::fs::tmpfs::Tmpfs;
 use crate::fs::{dev, overlay, proc};
 use crate::kernel::creds::Creds;
-use crate::kernel::task::exec::{spawn_init, InitSpec};
+use crate::kernel::task::exec::{spawn_process, InitSpec};
 use crate::kernel::{Config, Kernel};
 use crate::vfs::mount::{MS_NODEV, MS_NOEXEC, MS_NOSUID};
 use crate::vfs::{MountNamespace, Owner, Path, Walk};
 use abi::Errno;
 use memory::MemoryFile;
 use platform::ptrace::PtracePlatform;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
 /// Size of the (sparse) MemoryFile: an upper bound on application memory.
@@ -27,6 +28,103 @@ pub struct BootSpec {
     pub uid: u32,
     pub gid: u32,
     pub strace: bool,
+}
+
+/// What covers the root filesystem (`--overlay2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RootOverlay {
+    /// `root:memory` (the default): a tmpfs upper layer over the read-only
+    /// host tree; writes stay in the sandbox's memory.
+    Memory,
+    /// `none`: no overlay; writes go through the Gofer to the host tree.
+    None,
+}
+
+impl RootOverlay {
+    /// Parses an `--overlay2` value.
+    pub fn parse(s: &str) -> Result<RootOverlay, String> {
+        match s {
+            "root:memory" | "all:memory" => Ok(RootOverlay::Memory),
+            "none" => Ok(RootOverlay::None),
+            other => Err(format!(
+                "--overlay2={other}: supported values are root:memory and none"
+            )),
+        }
+    }
+}
+
+/// How the Sentry reaches the Gofer of the root filesystem.
+#[derive(Debug)]
+pub enum GoferSource {
+    /// Start one: `exe [args] gofer …` (normally `/proc/self/exe`).
+    Spawn {
+        exe: std::path::PathBuf,
+        args: Vec<String>,
+    },
+    /// Already running (started by `runsc create`), serving the root as
+    /// [`ROOT_ANAME`] on this socket.
+    Connected(OwnedFd),
+}
+
+/// Tattach's aname of the root filesystem.
+pub const ROOT_ANAME: &str = "root";
+
+/// The root filesystem of a sandbox.
+#[derive(Debug)]
+pub struct RootFs {
+    pub overlay: RootOverlay,
+    pub gofer: GoferSource,
+    /// How long cached attributes and names of host files are trusted
+    /// before the Gofer is asked again.
+    pub revalidate: std::time::Duration,
+}
+
+impl Default for RootFs {
+    fn default() -> RootFs {
+        RootFs {
+            overlay: RootOverlay::Memory,
+            gofer: GoferSource::Spawn {
+                exe: "/proc/self/exe".into(),
+                args: Vec::new(),
+            },
+            revalidate: crate::fs::lower::inode::DEFAULT_TTL,
+        }
+    }
+}
+
+/// The root of the mount tree: the Gofer's tree, under a memory overlay
+/// unless `--overlay2=none`. The Gofer is started first, before anything
+/// of the Sentry touches a file; from then on the Sentry opens no host path.
+fn root_filesystem(
+    spec: &BootSpec,
+    rootfs: RootFs,
+    mf: &Arc<MemoryFile>,
+) -> Result<(Arc<dyn crate::vfs::Inode>, &'static str), String> {
+    let writable = rootfs.overlay == RootOverlay::None;
+    let sock = match rootfs.gofer {
+        GoferSource::Connected(sock) => sock,
+        GoferSource::Spawn { exe, args } => {
+            let mount = GoferMount {
+                name: ROOT_ANAME.into(),
+                path: spec.root_dir.clone(),
+                writable,
+            };
+            let (proc_, sock) = gofer::spawn(&exe, &args, &[mount])?;
+            tracing::debug!("gofer {} serves {}", proc_.pid, spec.root_dir.display());
+            sock
+        }
+    };
+    let what = |e: Errno| format!("root {}: {e}", spec.root_dir.display());
+    let client = GoferClient::connect(sock, ROOT_ANAME, writable).map_err(what)?;
+    let lower = LowerInode::new_root_with_ttl(Arc::new(client), mf.clone(), rootfs.revalidate)
+        .map_err(what)?;
+    Ok(match rootfs.overlay {
+        RootOverlay::Memory => {
+            let upper = Tmpfs::new(mf.clone(), 0o755, Owner::default()).root();
+            (overlay::new_overlay(upper, lower), "overlay")
+        }
+        RootOverlay::None => (lower, "9p"),
+    })
 }
 
 fn mount_tmpfs(
@@ -108,22 +206,24 @@ pub fn find_program(ns: &MountNamespace, cwd: &[u8], name: &[u8], envp: &[Vec<u8
 /// `crate::control`). `spec.argv`, `envp`, `cwd`, `uid` and `gid` are not
 /// used here.
 pub fn build_kernel(spec: &BootSpec) -> Result<Arc<Kernel>, String> {
+    build_kernel_with(spec, RootFs::default())
+}
+
+/// [`build_kernel`] with the root filesystem described by `rootfs`.
+pub fn build_kernel_with(spec: &BootSpec, rootfs: RootFs) -> Result<Arc<Kernel>, String> {
     let mf = Arc::new(MemoryFile::new(MEMORY_FILE_SIZE).map_err(|e| format!("memory file: {e}"))?);
+    // Host facts for /proc are read before the Gofer starts: after that
+    // the Sentry opens no host path.
+    let facts = proc::HostFacts::read(mf.size());
+    let (root, root_type) = root_filesystem(spec, rootfs, &mf)?;
     let platform =
         Arc::new(PtracePlatform::new(mf.fd()).map_err(|e| format!("ptrace platform: {e}"))?);
-
-    let server = DirectServer::new(&spec.root_dir)
-        .map_err(|e| format!("root {}: {e}", spec.root_dir.display()))?;
-    let lower = LowerInode::new_root(server, mf.clone())
-        .map_err(|e| format!("root {}: {e}", spec.root_dir.display()))?;
-    let upper = Tmpfs::new(mf.clone(), 0o755, Owner::default()).root();
-    let root = overlay::new_overlay(upper, lower);
-    let ns = MountNamespace::new(root, "overlay", "none");
+    let ns = MountNamespace::new(root, root_type, "none");
 
     let devfs = Tmpfs::new(mf.clone(), 0o755, Owner::default());
     let devroot = dev::make_dev_dir(&devfs).map_err(|e| format!("/dev: {e}"))?;
     mount_tmpfs(&ns, &mf, b"/dev", Some(devroot), 0o755)?;
-    let procfs = proc::ProcFs::new(proc::HostFacts::read(mf.size()));
+    let procfs = proc::ProcFs::new(facts);
     let proc_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
     mount_at(&ns, b"/proc", procfs.root(), "proc", "proc", proc_flags)?;
     // Until sysfs exists, hide the host's.
@@ -140,7 +240,12 @@ pub fn build_kernel(spec: &BootSpec) -> Result<Arc<Kernel>, String> {
 
 /// Boot a sandbox and start its first process.
 pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
-    let k = build_kernel(&spec)?;
+    boot_with(spec, RootFs::default())
+}
+
+/// [`boot`] with the root filesystem described by `rootfs`.
+pub fn boot_with(spec: BootSpec, rootfs: RootFs) -> Result<Arc<Kernel>, String> {
+    let k = build_kernel_with(&spec, rootfs)?;
     let mut argv = spec.argv;
     let Some(first) = argv.first().cloned() else {
         return Err("no command given".into());
@@ -177,7 +282,7 @@ pub fn boot(spec: BootSpec) -> Result<Arc<Kernel>, String> {
         files,
         prog,
     };
-    spawn_init(&k, init).map_err(|e| {
+    spawn_process(&k, init, crate::kernel::limits::Limits::from_host()).map(|(_, t)| t).map_err(|e| {
         format!(
             "cannot run {}: {}",
             String::from_utf8_lossy(&first),

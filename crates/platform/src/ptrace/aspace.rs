@@ -22,13 +22,23 @@ pub struct PtraceAddressSpace {
     memfd: i32,
     /// Idle, untraced stub threads waiting to be claimed.
     pub(super) pool: Mutex<Vec<Pid>>,
+    /// The master stub, parent of this stub process.
+    pub(super) master: Pid,
     /// Cleared when the address space is dropped, so slots know it is gone.
     pub(super) alive: Arc<AtomicBool>,
 }
 
 impl PtraceAddressSpace {
-    pub fn new(id: u64, pid: Pid, page: StubPage, memfd: i32) -> PtraceAddressSpace {
-        PtraceAddressSpace { id, pid, page, memfd, pool: Mutex::new(vec![pid]), alive: Arc::new(AtomicBool::new(true)) }
+    pub fn new(id: u64, pid: Pid, page: StubPage, memfd: i32, master: Pid) -> PtraceAddressSpace {
+        PtraceAddressSpace {
+            id,
+            pid,
+            page,
+            memfd,
+            master,
+            pool: Mutex::new(vec![pid]),
+            alive: Arc::new(AtomicBool::new(true)),
+        }
     }
 }
 
@@ -70,7 +80,11 @@ impl AddressSpace for PtraceAddressSpace {
     fn protect(&self, ranges: &[(u64, u64, crate::Prot)]) -> Result<()> {
         slots::with_thread(self, |t| {
             for &(addr, len, prot) in ranges {
-                t.syscall(&self.page, libc::SYS_mprotect, [addr, len, prot.0 as u64, 0, 0, 0])?;
+                t.syscall(
+                    &self.page,
+                    libc::SYS_mprotect,
+                    [addr, len, prot.0 as u64, 0, 0, 0],
+                )?;
             }
             Ok(())
         })
@@ -84,7 +98,11 @@ impl AddressSpace for PtraceAddressSpace {
             | libc::CLONE_THREAD
             | libc::CLONE_SYSVSEM;
         let tid = slots::with_thread(self, |t| {
-            let r = t.inject(self.page.clone, libc::SYS_clone, [flags as u64, 0, 0, 0, 0, 0])?;
+            let r = t.inject(
+                self.page.clone,
+                libc::SYS_clone,
+                [flags as u64, 0, 0, 0, 0, 0],
+            )?;
             abi::Errno::from_ret(r).map_err(|e| Error::Host(format!("clone stub thread: {e}")))
         })?;
         self.pool.lock().push(tid as Pid);
@@ -95,7 +113,10 @@ impl AddressSpace for PtraceAddressSpace {
         // The stub process's CPU clocks: (~pid << 3) | {0: PROF, 1: VIRT}.
         let clock = |kind: i32| -> Option<u64> {
             let id = ((!self.pid) << 3) | kind;
-            let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+            let mut ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
             // SAFETY: clock_gettime writes one timespec to a valid out-pointer.
             let r = unsafe { libc::clock_gettime(id, &mut ts) };
             (r == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)

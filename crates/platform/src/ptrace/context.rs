@@ -33,7 +33,10 @@ pub struct PtraceContext {
 
 impl PtraceContext {
     pub fn new() -> PtraceContext {
-        PtraceContext { running: Arc::new(Running::default()), last_tid: None }
+        PtraceContext {
+            running: Arc::new(Running::default()),
+            last_tid: None,
+        }
     }
 }
 
@@ -64,7 +67,9 @@ fn classify(tid: Pid, sig: i32, event: i32) -> Result<Exit> {
             if si.code <= 0 {
                 // Sent by someone with kill(2): not a trap of the application.
                 Ok(Exit::Interrupted)
-            } else if (sig == libc::SIGSEGV || sig == libc::SIGBUS) && si.code < abi::signal::SI_KERNEL {
+            } else if (sig == libc::SIGSEGV || sig == libc::SIGBUS)
+                && si.code < abi::signal::SI_KERNEL
+            {
                 Ok(Exit::Fault(si))
             } else {
                 Ok(Exit::Signal(si))
@@ -75,7 +80,12 @@ fn classify(tid: Pid, sig: i32, event: i32) -> Result<Exit> {
 }
 
 impl Context for PtraceContext {
-    fn switch(&mut self, aspace: &Arc<dyn AddressSpace>, regs: &mut Regs, fp: &mut FpState) -> Result<Exit> {
+    fn switch(
+        &mut self,
+        aspace: &Arc<dyn AddressSpace>,
+        regs: &mut Regs,
+        fp: &mut FpState,
+    ) -> Result<Exit> {
         let pas = aspace
             .as_any()
             .downcast_ref::<PtraceAddressSpace>()
@@ -97,7 +107,10 @@ impl Context for PtraceContext {
             // Never let the host restart a syscall of ours: the Sentry owns restarts.
             r.orig_rax = u64::MAX;
             sys::set_regs(t.tid, &r).map_err(|e| host(e, "SETREGS"))?;
-            running.0.store(((t.pid as u64) << 32) | t.tid as u32 as u64, Ordering::SeqCst);
+            running.0.store(
+                ((t.pid as u64) << 32) | t.tid as u32 as u64,
+                Ordering::SeqCst,
+            );
             let resumed = sys::sysemu(t.tid);
             let stop = resumed.and_then(|_| sys::wait(t.tid));
             running.0.store(0, Ordering::SeqCst);
@@ -107,7 +120,10 @@ impl Context for PtraceContext {
                     sys::get_regs(t.tid, regs).map_err(|e| host(e, "GETREGS"))?;
                     Ok((t.tid, classify(t.tid, sig, event)?))
                 }
-                Stop::Gone(st) => Err(Error::Dead(format!("stub thread {} ended ({st:#x})", t.tid))),
+                Stop::Gone(st) => Err(Error::Dead(format!(
+                    "stub thread {} ended ({st:#x})",
+                    t.tid
+                ))),
             }
         })?;
         self.last_tid = Some(tid);
@@ -118,7 +134,9 @@ impl Context for PtraceContext {
         if fp.fresh {
             return Ok(());
         }
-        let tid = self.last_tid.ok_or_else(|| Error::Host("no FP state to read".into()))?;
+        let tid = self
+            .last_tid
+            .ok_or_else(|| Error::Host("no FP state to read".into()))?;
         sys::get_xstate(tid, fp.buf_mut()).map_err(|e| host(e, "GETREGSET"))?;
         fp.fresh = true;
         Ok(())

@@ -18,18 +18,20 @@ type Reply = mpsc::Sender<Result<Pid>>;
 #[derive(Debug)]
 pub struct Factory {
     requests: Mutex<mpsc::Sender<Reply>>,
+    /// The master stub's pid.
+    pub master: Pid,
 }
 
 impl Factory {
     pub fn start(page: StubPage, memfd: i32) -> Result<Factory> {
         let (tx, rx) = mpsc::channel::<Reply>();
-        let (ready_tx, ready_rx) = mpsc::channel::<Result<()>>();
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<Pid>>();
         std::thread::Builder::new()
             .name("rvisor-stubs".into())
             .spawn(move || {
                 let mut master = match start_master(&page, memfd) {
                     Ok(m) => {
-                        let _ = ready_tx.send(Ok(()));
+                        let _ = ready_tx.send(Ok(m.pid));
                         m
                     }
                     Err(e) => {
@@ -40,26 +42,39 @@ impl Factory {
                 while let Ok(reply) = rx.recv() {
                     let r = master
                         .inject(page.clone, libc::SYS_fork, [0; 6])
-                        .and_then(|r| abi::Errno::from_ret(r).map_err(|e| Error::Host(format!("fork stub: {e}"))))
+                        .and_then(|r| {
+                            abi::Errno::from_ret(r)
+                                .map_err(|e| Error::Host(format!("fork stub: {e}")))
+                        })
                         .map(|p| p as Pid);
                     let _ = reply.send(r);
                 }
             })
             .map_err(|e| Error::Host(format!("spawn stub factory: {e}")))?;
-        ready_rx.recv().map_err(|_| Error::Host("stub factory died".into()))??;
-        Ok(Factory { requests: Mutex::new(tx) })
+        let master = ready_rx
+            .recv()
+            .map_err(|_| Error::Host("stub factory died".into()))??;
+        Ok(Factory {
+            requests: Mutex::new(tx),
+            master,
+        })
     }
 
     /// A new, idle stub process (not yet traced by anyone).
     pub fn new_process(&self) -> Result<Pid> {
         let (tx, rx) = mpsc::channel();
-        self.requests.lock().send(tx).map_err(|_| Error::Host("stub factory gone".into()))?;
-        rx.recv().map_err(|_| Error::Host("stub factory gone".into()))?
+        self.requests
+            .lock()
+            .send(tx)
+            .map_err(|_| Error::Host("stub factory gone".into()))?;
+        rx.recv()
+            .map_err(|_| Error::Host("stub factory gone".into()))?
     }
 }
 
 fn start_master(page: &StubPage, memfd: i32) -> Result<StubThread> {
-    let pid = stub::fork_master(page, memfd).map_err(|e| Error::Host(format!("fork master stub: {e}")))?;
+    let pid = stub::fork_master(page, memfd)
+        .map_err(|e| Error::Host(format!("fork master stub: {e}")))?;
     if let Err(e) = sys::seize(pid) {
         sys::kill(pid, libc::SIGKILL);
         return Err(Error::Host(format!("seize master stub: {e}")));
@@ -67,13 +82,23 @@ fn start_master(page: &StubPage, memfd: i32) -> Result<StubThread> {
     // The master stops itself with SIGSTOP once its set-up is complete.
     loop {
         match sys::wait(pid).map_err(|e| Error::Host(format!("wait master: {e}")))? {
-            Stop::Stopped { sig: libc::SIGSTOP, .. } => break,
+            Stop::Stopped {
+                sig: libc::SIGSTOP, ..
+            } => break,
             Stop::Stopped { .. } => {
                 sys::cont(pid, 0).map_err(|e| Error::Host(format!("resume master: {e}")))?;
             }
-            Stop::Gone(st) => return Err(Error::Host(format!("master stub exited during set-up ({st:#x})"))),
+            Stop::Gone(st) => {
+                return Err(Error::Host(format!(
+                    "master stub exited during set-up ({st:#x})"
+                )))
+            }
         }
     }
-    super::thread::MASTER_PID.store(pid, std::sync::atomic::Ordering::Relaxed);
-    Ok(StubThread { pid, tid: pid, pending_interrupt: false })
+    Ok(StubThread {
+        pid,
+        tid: pid,
+        master: pid,
+        pending_interrupt: false,
+    })
 }

@@ -29,7 +29,12 @@ impl PtracePlatform {
     pub fn new(memfd: i32) -> Result<PtracePlatform> {
         let page = stub::page().map_err(crate::Error::Host)?;
         let factory = factory::Factory::start(page, memfd)?;
-        Ok(PtracePlatform { page, memfd, factory, next_id: AtomicU64::new(1) })
+        Ok(PtracePlatform {
+            page,
+            memfd,
+            factory,
+            next_id: AtomicU64::new(1),
+        })
     }
 }
 
@@ -42,7 +47,13 @@ impl Platform for PtracePlatform {
         slots::collect_dead();
         let pid = self.factory.new_process()?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        Ok(Arc::new(aspace::PtraceAddressSpace::new(id, pid, self.page, self.memfd)))
+        Ok(Arc::new(aspace::PtraceAddressSpace::new(
+            id,
+            pid,
+            self.page,
+            self.memfd,
+            self.factory.master,
+        )))
     }
 
     fn new_context(&self) -> Box<dyn Context> {

@@ -25,24 +25,47 @@ thread_local! {
 }
 
 fn claim(aspace: &PtraceAddressSpace) -> Result<StubThread> {
-    let tid = aspace.pool.lock().pop().ok_or_else(|| Error::Host("no idle stub thread to claim".into()))?;
-    let mut t = StubThread::seize(aspace.pid, tid)?;
+    let tid = aspace
+        .pool
+        .lock()
+        .pop()
+        .ok_or_else(|| Error::Host("no idle stub thread to claim".into()))?;
+    let mut t = StubThread::seize(aspace.pid, tid, aspace.master)?;
     if tid == aspace.pid {
         // Die with the master stub (and so with the Sentry).
-        t.syscall(&aspace.page, libc::SYS_prctl, [libc::PR_SET_PDEATHSIG as u64, libc::SIGKILL as u64, 0, 0, 0, 0])?;
+        t.syscall(
+            &aspace.page,
+            libc::SYS_prctl,
+            [
+                libc::PR_SET_PDEATHSIG as u64,
+                libc::SIGKILL as u64,
+                0,
+                0,
+                0,
+                0,
+            ],
+        )?;
     }
     Ok(t)
 }
 
 /// Run `f` with this host thread's stub thread in `aspace`, claiming one first if needed.
-pub fn with_thread<R>(aspace: &PtraceAddressSpace, f: impl FnOnce(&mut StubThread) -> Result<R>) -> Result<R> {
+pub fn with_thread<R>(
+    aspace: &PtraceAddressSpace,
+    f: impl FnOnce(&mut StubThread) -> Result<R>,
+) -> Result<R> {
     SLOTS.with(|slots| {
         let mut slots = slots.borrow_mut();
         let idx = match slots.iter().position(|s| s.as_id == aspace.id) {
             Some(i) => i,
             None => {
                 let thread = claim(aspace)?;
-                slots.push(Slot { as_id: aspace.id, alive: aspace.alive.clone(), thread, page: aspace.page });
+                slots.push(Slot {
+                    as_id: aspace.id,
+                    alive: aspace.alive.clone(),
+                    thread,
+                    page: aspace.page,
+                });
                 slots.len() - 1
             }
         };
@@ -54,7 +77,9 @@ pub fn with_thread<R>(aspace: &PtraceAddressSpace, f: impl FnOnce(&mut StubThrea
 pub fn collect_dead() {
     SLOTS.with(|slots| {
         let mut slots = slots.borrow_mut();
-        let (dead, live): (Vec<Slot>, Vec<Slot>) = slots.drain(..).partition(|s| !s.alive.load(Ordering::SeqCst));
+        let (dead, live): (Vec<Slot>, Vec<Slot>) = slots
+            .drain(..)
+            .partition(|s| !s.alive.load(Ordering::SeqCst));
         *slots = live;
         for s in dead {
             // The process was SIGKILLed; wait for the thread to be gone.

@@ -190,7 +190,11 @@ fn install() -> Result<StubPage, String> {
         if p != libc::MAP_FAILED && p as u64 == addr {
             // SAFETY: `p` is a fresh page of ours; the source is the one-page stub in our text.
             unsafe {
-                std::ptr::copy_nonoverlapping(begin as *const u8, p.cast::<u8>(), PAGE_SIZE as usize);
+                std::ptr::copy_nonoverlapping(
+                    begin as *const u8,
+                    p.cast::<u8>(),
+                    PAGE_SIZE as usize,
+                );
                 libc::mprotect(p, PAGE_SIZE as usize, libc::PROT_READ | libc::PROT_EXEC);
             }
             return Ok(StubPage {
@@ -257,6 +261,8 @@ fn rseq_area() -> (u64, u64) {
     }
     let tp: u64;
     // SAFETY: on x86-64 glibc, fs:0 holds the thread pointer (TCB self-pointer).
-    unsafe { std::arch::asm!("mov {}, fs:0", out(reg) tp, options(nostack, readonly, preserves_flags)) };
+    unsafe {
+        std::arch::asm!("mov {}, fs:0", out(reg) tp, options(nostack, readonly, preserves_flags))
+    };
     (tp.wrapping_add(off as u64), size as u64)
 }

@@ -18,7 +18,14 @@ fn check(r: libc::c_long) -> Result<libc::c_long, Errno> {
 fn ptrace(req: libc::c_uint, tid: Pid, addr: usize, data: usize) -> Result<libc::c_long, Errno> {
     // SAFETY: every caller passes `addr`/`data` that are either integers or
     // pointers to live buffers of the size the request writes.
-    check(unsafe { libc::ptrace(req, tid, addr as *mut libc::c_void, data as *mut libc::c_void) })
+    check(unsafe {
+        libc::ptrace(
+            req,
+            tid,
+            addr as *mut libc::c_void,
+            data as *mut libc::c_void,
+        )
+    })
 }
 
 /// Attach to `tid` without stopping it; the stub dies if we die.
@@ -50,20 +57,41 @@ pub fn set_regs(tid: Pid, regs: &Regs) -> Result<(), Errno> {
 
 pub fn get_siginfo(tid: Pid) -> Result<SigInfo, Errno> {
     let mut si = SigInfo::default();
-    ptrace(libc::PTRACE_GETSIGINFO, tid, 0, &mut si as *mut SigInfo as usize)?;
+    ptrace(
+        libc::PTRACE_GETSIGINFO,
+        tid,
+        0,
+        &mut si as *mut SigInfo as usize,
+    )?;
     Ok(si)
 }
 
 /// Read the XSAVE area into `buf` (resized to what the kernel wrote).
 pub fn get_xstate(tid: Pid, buf: &mut Vec<u8>) -> Result<(), Errno> {
-    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
-    ptrace(libc::PTRACE_GETREGSET, tid, NT_X86_XSTATE, &mut iov as *mut libc::iovec as usize)?;
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    ptrace(
+        libc::PTRACE_GETREGSET,
+        tid,
+        NT_X86_XSTATE,
+        &mut iov as *mut libc::iovec as usize,
+    )?;
     Ok(())
 }
 
 pub fn set_xstate(tid: Pid, buf: &[u8]) -> Result<(), Errno> {
-    let mut iov = libc::iovec { iov_base: buf.as_ptr() as *mut libc::c_void, iov_len: buf.len() };
-    ptrace(libc::PTRACE_SETREGSET, tid, NT_X86_XSTATE, &mut iov as *mut libc::iovec as usize)?;
+    let mut iov = libc::iovec {
+        iov_base: buf.as_ptr() as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    ptrace(
+        libc::PTRACE_SETREGSET,
+        tid,
+        NT_X86_XSTATE,
+        &mut iov as *mut libc::iovec as usize,
+    )?;
     Ok(())
 }
 
@@ -78,7 +106,10 @@ pub enum Stop {
 
 fn decode(st: i32) -> Stop {
     if libc::WIFSTOPPED(st) {
-        Stop::Stopped { sig: libc::WSTOPSIG(st), event: (st >> 16) & 0xff }
+        Stop::Stopped {
+            sig: libc::WSTOPSIG(st),
+            event: (st >> 16) & 0xff,
+        }
     } else {
         Stop::Gone(st)
     }

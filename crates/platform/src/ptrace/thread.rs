@@ -7,14 +7,14 @@ use super::sys::{self, Pid, Stop};
 use crate::{Error, Result};
 use abi::{Errno, Regs};
 
-/// The master stub's pid, which new stubs compare their parent against.
-pub static MASTER_PID: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
-
 /// A stub thread traced by the current host thread.
 #[derive(Debug)]
 pub struct StubThread {
     pub pid: Pid,
     pub tid: Pid,
+    /// The master stub's pid: new stubs cloned through this thread check
+    /// that it is still their parent.
+    pub master: Pid,
     /// A signal arrived while we injected a syscall; report it at the next switch.
     pub pending_interrupt: bool,
 }
@@ -29,10 +29,15 @@ fn dead(e: Errno, what: &str) -> Error {
 
 impl StubThread {
     /// Attach to an idle stub thread and wait until it is stopped.
-    pub fn seize(pid: Pid, tid: Pid) -> Result<StubThread> {
+    pub fn seize(pid: Pid, tid: Pid, master: Pid) -> Result<StubThread> {
         sys::seize(tid).map_err(|e| dead(e, "PTRACE_SEIZE"))?;
         sys::interrupt(tid).map_err(|e| dead(e, "PTRACE_INTERRUPT"))?;
-        let t = StubThread { pid, tid, pending_interrupt: false };
+        let t = StubThread {
+            pid,
+            tid,
+            master,
+            pending_interrupt: false,
+        };
         t.wait_any_stop()?;
         Ok(t)
     }
@@ -41,14 +46,17 @@ impl StubThread {
     pub fn wait_any_stop(&self) -> Result<()> {
         match sys::wait(self.tid).map_err(|e| dead(e, "wait"))? {
             Stop::Stopped { .. } => Ok(()),
-            Stop::Gone(st) => Err(Error::Dead(format!("stub {} exited with status {st:#x}", self.tid))),
+            Stop::Gone(st) => Err(Error::Dead(format!(
+                "stub {} exited with status {st:#x}",
+                self.tid
+            ))),
         }
     }
 
     /// Registers for running stub code at `rip` with syscall arguments.
-    fn stub_regs(rip: u64, nr: u64, args: &[u64; 6]) -> Regs {
+    fn stub_regs(rip: u64, nr: u64, args: &[u64; 6], master: Pid) -> Regs {
         let mut r = Regs::initial(rip, 0);
-        r.r12 = MASTER_PID.load(std::sync::atomic::Ordering::Relaxed) as u64;
+        r.r12 = master as u64;
         r.rax = nr;
         r.orig_rax = u64::MAX;
         r.rdi = args[0];
@@ -63,12 +71,15 @@ impl StubThread {
     /// Run one host syscall in the stub process (through this thread) and
     /// return its raw result. `entry` is the stub's `syscall` or `clone` entry.
     pub fn inject(&mut self, entry: u64, nr: i64, args: [u64; 6]) -> Result<i64> {
-        let r = Self::stub_regs(entry, nr as u64, &args);
+        let r = Self::stub_regs(entry, nr as u64, &args, self.master);
         sys::set_regs(self.tid, &r).map_err(|e| dead(e, "SETREGS"))?;
         sys::cont(self.tid, 0).map_err(|e| dead(e, "PTRACE_CONT"))?;
         loop {
             match sys::wait(self.tid).map_err(|e| dead(e, "wait"))? {
-                Stop::Stopped { sig: libc::SIGTRAP, event: 0 } => break,
+                Stop::Stopped {
+                    sig: libc::SIGTRAP,
+                    event: 0,
+                } => break,
                 Stop::Stopped { sig, .. } => {
                     if sig == libc::SIGSEGV || sig == libc::SIGBUS {
                         let mut rr = Regs::default();
@@ -80,7 +91,11 @@ impl StubThread {
                     self.pending_interrupt = true;
                     sys::cont(self.tid, 0).map_err(|e| dead(e, "PTRACE_CONT"))?;
                 }
-                Stop::Gone(st) => return Err(Error::Dead(format!("stub exited ({st:#x}) during syscall {nr}"))),
+                Stop::Gone(st) => {
+                    return Err(Error::Dead(format!(
+                        "stub exited ({st:#x}) during syscall {nr}"
+                    )))
+                }
             }
         }
         let mut out = Regs::default();
@@ -96,8 +111,11 @@ impl StubThread {
 
     /// End this thread (the stub process lives on if it has other threads).
     pub fn exit(self, page: &StubPage) {
-        let r = Self::stub_regs(page.syscall, libc::SYS_exit as u64, &[0; 6]);
-        if sys::set_regs(self.tid, &r).is_ok() && sys::cont(self.tid, 0).is_ok() && self.tid != self.pid {
+        let r = Self::stub_regs(page.syscall, libc::SYS_exit as u64, &[0; 6], self.master);
+        if sys::set_regs(self.tid, &r).is_ok()
+            && sys::cont(self.tid, 0).is_ok()
+            && self.tid != self.pid
+        {
             // A non-leader thread is reaped at once; a leader only when its
             // whole process ends, which we must not wait for here.
             let _ = sys::wait(self.tid);

@@ -65,7 +65,10 @@ impl std::fmt::Debug for Control {
 
 impl Control {
     pub fn new(k: Arc<Kernel>) -> Control {
-        Control { k, started: Mutex::new(BTreeMap::new()) }
+        Control {
+            k,
+            started: Mutex::new(BTreeMap::new()),
+        }
     }
 
     pub fn kernel(&self) -> &Arc<Kernel> {
@@ -108,7 +111,12 @@ impl Control {
     }
 
     fn init_alive(&self) -> bool {
-        self.k.pids.lock().groups.get(&INIT_PID).is_some_and(|g| !g.is_zombie())
+        self.k
+            .pids
+            .lock()
+            .groups
+            .get(&INIT_PID)
+            .is_some_and(|g| !g.is_zombie())
     }
 
     /// Send `sig` from outside the sandbox (si_code SI_USER, no sender pid
@@ -132,7 +140,11 @@ impl Control {
             return Err(Errno::ESRCH);
         }
         if sig != 0 {
-            let info = SigInfo { signo: sig, code: SI_USER, ..Default::default() };
+            let info = SigInfo {
+                signo: sig,
+                code: SI_USER,
+                ..Default::default()
+            };
             for g in &live {
                 send::send(g, None, info);
             }
@@ -151,7 +163,14 @@ impl Control {
             let known = self.started.lock().get(&pid).cloned();
             match known {
                 Some(g) => g,
-                None => self.k.pids.lock().groups.get(&pid).cloned().ok_or(Errno::ESRCH)?,
+                None => self
+                    .k
+                    .pids
+                    .lock()
+                    .groups
+                    .get(&pid)
+                    .cloned()
+                    .ok_or(Errno::ESRCH)?,
             }
         };
         let status = wait::exit_status(&tg);
@@ -178,7 +197,10 @@ impl Control {
         if self.k.freezer.freeze(&self.k, FREEZE_LIMIT) {
             Ok(())
         } else {
-            Err(format!("some tasks did not stop within {}s", FREEZE_LIMIT.as_secs()))
+            Err(format!(
+                "some tasks did not stop within {}s",
+                FREEZE_LIMIT.as_secs()
+            ))
         }
     }
 

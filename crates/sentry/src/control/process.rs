@@ -30,8 +30,20 @@ pub(super) fn spawn(k: &Arc<Kernel>, spec: ProcessSpec) -> Result<Arc<ThreadGrou
     };
     let prog = crate::boot::find_program(&k.mounts, &spec.cwd, &first, &spec.envp);
     let files = crate::fs::host::donate_stdio(k, spec.stdio);
-    let init = InitSpec { argv: spec.argv, envp: spec.envp, cwd: spec.cwd, creds: spec.creds, files, prog };
-    let (tg, _thread) = spawn_process(k, init, spec.limits)
-        .map_err(|e| format!("cannot run {}: {}", String::from_utf8_lossy(&first), crate::boot::describe(e)))?;
+    let init = InitSpec {
+        argv: spec.argv,
+        envp: spec.envp,
+        cwd: spec.cwd,
+        creds: spec.creds,
+        files,
+        prog,
+    };
+    let (tg, _thread) = spawn_process(k, init, spec.limits).map_err(|e| {
+        format!(
+            "cannot run {}: {}",
+            String::from_utf8_lossy(&first),
+            crate::boot::describe(e)
+        )
+    })?;
     Ok(tg)
 }

@@ -60,7 +60,11 @@ fn info(k: &Kernel, g: &ThreadGroup) -> ProcessInfo {
         .unwrap_or(0);
     let mm = view.as_ref().and_then(|v| v.mm());
     let cmdline = mm.as_ref().map(|m| cmdline(m)).unwrap_or_default();
-    let cpu_ns = mm.as_ref().and_then(|m| m.aspace.cpu_time()).map(|(_, total)| total).unwrap_or(0);
+    let cpu_ns = mm
+        .as_ref()
+        .and_then(|m| m.aspace.cpu_time())
+        .map(|(_, total)| total)
+        .unwrap_or(0);
     ProcessInfo {
         pid: g.tgid,
         ppid: g.parent_tgid(),
@@ -86,5 +90,7 @@ fn cmdline(mm: &crate::mm::Mm) -> Vec<String> {
     if buf.last() == Some(&0) {
         buf.pop();
     }
-    buf.split(|&b| b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect()
+    buf.split(|&b| b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect()
 }

@@ -22,12 +22,22 @@ pub struct Stats {
 pub(super) fn collect(k: &Kernel, started: &[Arc<ThreadGroup>]) -> Stats {
     let (groups, tasks) = {
         let pids = k.pids.lock();
-        (pids.groups.values().cloned().collect::<Vec<_>>(), pids.tasks.len() as u64)
+        (
+            pids.groups.values().cloned().collect::<Vec<_>>(),
+            pids.tasks.len() as u64,
+        )
     };
-    let mut s = Stats { memory_bytes: k.mf.resident_bytes(), tasks, processes: groups.len() as u64, ..Default::default() };
+    let mut s = Stats {
+        memory_bytes: k.mf.resident_bytes(),
+        tasks,
+        processes: groups.len() as u64,
+        ..Default::default()
+    };
     let mut seen_mm = HashSet::new();
     let mut seen_group = HashSet::new();
-    let gone = started.iter().filter(|g| !groups.iter().any(|h| Arc::ptr_eq(g, h)));
+    let gone = started
+        .iter()
+        .filter(|g| !groups.iter().any(|h| Arc::ptr_eq(g, h)));
     for g in groups.iter().chain(gone) {
         if !seen_group.insert(Arc::as_ptr(g)) {
             continue;
@@ -37,7 +47,12 @@ pub(super) fn collect(k: &Kernel, started: &[Arc<ThreadGroup>]) -> Stats {
         s.cpu_user_ns += cu;
         s.cpu_system_ns += cs;
         let mm = proc_view::view(g).and_then(|v| v.mm());
-        match mm.and_then(|m| seen_mm.insert(Arc::as_ptr(&m)).then(|| m.aspace.cpu_time()).flatten()) {
+        match mm.and_then(|m| {
+            seen_mm
+                .insert(Arc::as_ptr(&m))
+                .then(|| m.aspace.cpu_time())
+                .flatten()
+        }) {
             Some((user, total)) => {
                 s.cpu_user_ns += user;
                 s.cpu_system_ns += total.saturating_sub(user);

@@ -67,7 +67,11 @@ impl Notifier {
         static N: OnceLock<Option<Notifier>> = OnceLock::new();
         N.get_or_init(|| {
             let epoll = epoll::create(epoll::CreateFlags::CLOEXEC).ok()?;
-            Some(Notifier { epoll, queues: Mutex::new(HashMap::new()), next: Default::default() })
+            Some(Notifier {
+                epoll,
+                queues: Mutex::new(HashMap::new()),
+                next: Default::default(),
+            })
         })
         .as_ref()
         .filter(|n| n.start())
@@ -77,7 +81,10 @@ impl Notifier {
     fn start(&'static self) -> bool {
         static STARTED: OnceLock<bool> = OnceLock::new();
         *STARTED.get_or_init(|| {
-            std::thread::Builder::new().name("host-fd-notifier".into()).spawn(move || self.run()).is_ok()
+            std::thread::Builder::new()
+                .name("host-fd-notifier".into())
+                .spawn(move || self.run())
+                .is_ok()
         })
     }
 
@@ -86,7 +93,10 @@ impl Notifier {
     fn register(&self, fd: BorrowedFd<'_>, q: &Arc<WaitQueue>) -> Option<u64> {
         let token = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.queues.lock().insert(token, Arc::downgrade(q));
-        let flags = epoll::EventFlags::IN | epoll::EventFlags::OUT | epoll::EventFlags::RDHUP | epoll::EventFlags::ET;
+        let flags = epoll::EventFlags::IN
+            | epoll::EventFlags::OUT
+            | epoll::EventFlags::RDHUP
+            | epoll::EventFlags::ET;
         match epoll::add(&self.epoll, fd, epoll::EventData::new_u64(token), flags) {
             Ok(()) => Some(token),
             Err(_) => {
@@ -105,7 +115,13 @@ impl Notifier {
         let mut events = Vec::with_capacity(64);
         loop {
             events.clear();
-            if epoll::wait(&self.epoll, rustix::buffer::spare_capacity(&mut events), None).is_err() {
+            if epoll::wait(
+                &self.epoll,
+                rustix::buffer::spare_capacity(&mut events),
+                None,
+            )
+            .is_err()
+            {
                 continue;
             }
             for &ev in events.iter() {
@@ -123,7 +139,8 @@ impl Notifier {
 /// Host poll/epoll bits as the sandbox's poll bits (the same values, plus
 /// the RDNORM/WRNORM twins Linux reports with IN/OUT).
 fn poll_bits(host: u32) -> u64 {
-    let mut bits = u64::from(host) & (libc::POLLIN | libc::POLLOUT | libc::POLLERR | libc::POLLHUP | libc::POLLRDHUP) as u64;
+    let mut bits = u64::from(host)
+        & (libc::POLLIN | libc::POLLOUT | libc::POLLERR | libc::POLLHUP | libc::POLLRDHUP) as u64;
     if host & libc::POLLIN as u32 != 0 {
         bits |= libc::POLLRDNORM as u64;
     }
@@ -221,9 +238,11 @@ impl Drop for HostFile {
     }
 }
 
-/// The files for the caller's stdio fds (`fds[i]` becomes fd `i`). Fds on
-/// the same host terminal share its job control; a terminal on stdin is
-/// the controlling terminal of the sandbox's init from the start.
+/// The files for the stdio fds of a process the sandbox starts (`fds[i]`
+/// becomes its fd `i`): init's (the caller's stdin, stdout and stderr for
+/// `runsc do`) or one started by `runsc exec`. Fds on the same host
+/// terminal share its job control; a terminal on stdin becomes the
+/// process's controlling terminal (see `kernel::tty`).
 pub fn donate_stdio(k: &Arc<Kernel>, fds: Vec<OwnedFd>) -> Vec<Arc<File>> {
     let mut ttys: Vec<(u64, Arc<Tty>)> = Vec::new();
     let mut files = Vec::new();
@@ -233,11 +252,15 @@ pub fn donate_stdio(k: &Arc<Kernel>, fds: Vec<OwnedFd>) -> Vec<Arc<File>> {
             .unwrap_or(libc::O_RDWR as u32);
         let mut h = HostFile::new(fd);
         if h.is_tty() {
-            let dev = rustix::fs::fstat(&h.fd).map(|st| st.st_rdev as u64).unwrap_or(0);
+            let dev = rustix::fs::fstat(&h.fd).map(|st| st.st_rdev).unwrap_or(0);
             let tty = match ttys.iter().find(|(d, _)| *d == dev) {
                 Some((_, t)) => t.clone(),
                 None => {
-                    let t = if i == 0 { Tty::new_console(k) } else { Tty::new(k) };
+                    let t = if i == 0 {
+                        Tty::new_controlling(k)
+                    } else {
+                        Tty::new(k)
+                    };
                     ttys.push((dev, t.clone()));
                     t
                 }
@@ -265,7 +288,11 @@ impl HostFile {
             0
         };
         let queue = Arc::new(WaitQueue::new());
-        let watched = if regular { None } else { Notifier::get().and_then(|n| n.register(fd.as_fd(), &queue)) };
+        let watched = if regular {
+            None
+        } else {
+            Notifier::get().and_then(|n| n.register(fd.as_fd(), &queue))
+        };
         HostFile {
             fd,
             regular,
@@ -294,7 +321,10 @@ impl HostFile {
     /// The host fd's readiness now, as poll bits.
     fn host_poll(&self) -> u32 {
         let mut pfd = [PollFd::new(&self.fd, PollFlags::IN | PollFlags::OUT)];
-        let zero = rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 };
+        let zero = rustix::time::Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
         match rustix::event::poll(&mut pfd, Some(&zero)) {
             Ok(n) if n > 0 => poll_bits(u32::from(pfd[0].revents().bits())) as u32,
             _ => 0,
@@ -303,7 +333,8 @@ impl HostFile {
 
     /// Whether the terminal's TOSTOP is set (background writes stop).
     fn tostop(&self) -> bool {
-        rustix::termios::tcgetattr(&self.fd).is_ok_and(|t| t.local_modes.contains(LocalModes::TOSTOP))
+        rustix::termios::tcgetattr(&self.fd)
+            .is_ok_and(|t| t.local_modes.contains(LocalModes::TOSTOP))
     }
 
     /// The terminal job-control ioctls; ENOTTY for files that are no terminal.
@@ -319,7 +350,8 @@ impl HostFile {
             _ => {
                 // TIOCSPGRP: a background caller is stopped first; an
                 // orphaned one is told it has no terminal.
-                tty.check_change(&cur).map_err(|e| if e == Errno::EIO { Errno::ENOTTY } else { e })?;
+                tty.check_change(&cur)
+                    .map_err(|e| if e == Errno::EIO { Errno::ENOTTY } else { e })?;
                 let pgrp: i32 = mm.read_obj(arg)?;
                 tty.set_pgrp(&cur, pgrp)?;
             }
@@ -524,6 +556,43 @@ mod tests {
         assert_eq!(r.ops.readable_bytes(&r), Some(0));
         // fsync of a pipe fails on Linux too.
         assert_eq!(w.ops.fsync(&w), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn empty_pipe_waits_on_the_queue() {
+        use crate::kernel::waiter::{Waiter, EV_ALL};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        struct Heard(AtomicBool);
+        impl Waiter for Heard {
+            fn notify_event(&self, events: u64) {
+                if events & libc::POLLIN as u64 != 0 {
+                    self.0.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        let r = file(HostFile::new(r));
+        assert_eq!(r.ops.poll(&r) & libc::POLLIN as u32, 0);
+        let mut buf = [0u8; 4];
+        assert_eq!(
+            r.ops.read(&r, &mut IoDst::buf(&mut buf), 0),
+            Err(Errno::EAGAIN)
+        );
+        let heard = Arc::new(Heard(AtomicBool::new(false)));
+        let weak: Weak<dyn Waiter> = Arc::downgrade(&heard) as Weak<Heard>;
+        let id = r.ops.wait_queue().unwrap().add(weak, EV_ALL);
+        rustix::io::write(&w, b"x").unwrap();
+        let start = std::time::Instant::now();
+        while !heard.0.load(Ordering::SeqCst) && start.elapsed().as_secs() < 5 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(
+            heard.0.load(Ordering::SeqCst),
+            "the notifier did not wake the queue"
+        );
+        assert_ne!(r.ops.poll(&r) & libc::POLLIN as u32, 0);
+        assert_eq!(r.ops.read(&r, &mut IoDst::buf(&mut buf), 0), Ok(1));
+        r.ops.wait_queue().unwrap().remove(id);
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod dev;
 pub mod devnum;
 pub mod epoll;
 pub mod eventfd;
+pub mod gofer;
 pub mod host;
 pub mod lower;
 pub mod overlay;

@@ -89,7 +89,8 @@ impl Freezer {
             }
             // A task may have entered its switch just before the flag was
             // raised: interrupt whoever runs, again until none does.
-            let tasks: Vec<std::sync::Arc<TaskShared>> = k.pids.lock().tasks.values().cloned().collect();
+            let tasks: Vec<std::sync::Arc<TaskShared>> =
+                k.pids.lock().tasks.values().cloned().collect();
             for t in tasks {
                 t.wake();
             }

@@ -26,7 +26,9 @@ use abi::signal::*;
 use std::sync::Arc;
 
 /// The signals runsc takes from the host and passes on.
-pub const FORWARDED: [i32; 9] = [SIGINT, SIGQUIT, SIGTSTP, SIGWINCH, SIGCONT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2];
+pub const FORWARDED: [i32; 9] = [
+    SIGINT, SIGQUIT, SIGTSTP, SIGWINCH, SIGCONT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2,
+];
 
 /// What became of a forwarded signal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,12 +54,20 @@ pub fn forward(k: &Arc<Kernel>, sig: i32) -> Forwarded {
     let Some(init) = init.filter(|i| !i.is_zombie()) else {
         return Forwarded::Nobody;
     };
-    let fg = if from_terminal(sig) { Tty::console(k).and_then(|t| t.foreground()) } else { None };
+    let fg = if from_terminal(sig) {
+        Tty::console(k).and_then(|t| t.foreground())
+    } else {
+        None
+    };
     let sent = match fg {
         Some(pgrp) => signal_pgrp(k, pgrp, sig, false) > 0,
         None => {
             // From outside the sandbox: no sender pid in it (SI_USER, pid 0).
-            let info = SigInfo { signo: sig, code: SI_USER, ..Default::default() };
+            let info = SigInfo {
+                signo: sig,
+                code: SI_USER,
+                ..Default::default()
+            };
             send::send(&init, None, info);
             true
         }

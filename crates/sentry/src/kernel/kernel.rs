@@ -110,7 +110,8 @@ impl Kernel {
             if let Some(reaper) = self.reaper_for(tg) {
                 for c in orphans {
                     // PR_SET_PDEATHSIG: tell the orphan its parent died.
-                    for t in c.tasks.lock().clone() {
+                    let tasks = c.tasks.lock().clone();
+                    for t in tasks {
                         let sig = t.pdeath_sig.load(std::sync::atomic::Ordering::Relaxed);
                         if sig != 0 {
                             super::send::send(&c, Some(t.tid), super::send::kernel_info(sig, abi::signal::SI_USER));

@@ -82,3 +82,42 @@ impl Limits {
         self.get(r).rlim_cur
     }
 }
+
+impl Limits {
+    /// The calling host process's limits (what `runsc do` hands its
+    /// program, as a shell would).
+    pub fn from_host() -> Limits {
+        let mut l = Limits::default();
+        for (i, slot) in l.0.iter_mut().enumerate() {
+            if let Some(r) = host_resource(i) {
+                let got = rustix::process::getrlimit(r);
+                slot.rlim_cur = got.current.unwrap_or(RLIM_INFINITY);
+                slot.rlim_max = got.maximum.unwrap_or(RLIM_INFINITY);
+            }
+        }
+        l
+    }
+}
+
+fn host_resource(i: usize) -> Option<rustix::process::Resource> {
+    use rustix::process::Resource as R;
+    Some(match i {
+        RLIMIT_CPU => R::Cpu,
+        RLIMIT_FSIZE => R::Fsize,
+        RLIMIT_DATA => R::Data,
+        RLIMIT_STACK => R::Stack,
+        RLIMIT_CORE => R::Core,
+        RLIMIT_RSS => R::Rss,
+        RLIMIT_NPROC => R::Nproc,
+        RLIMIT_NOFILE => R::Nofile,
+        RLIMIT_MEMLOCK => R::Memlock,
+        RLIMIT_AS => R::As,
+        RLIMIT_LOCKS => R::Locks,
+        RLIMIT_SIGPENDING => R::Sigpending,
+        RLIMIT_MSGQUEUE => R::Msgqueue,
+        RLIMIT_NICE => R::Nice,
+        RLIMIT_RTPRIO => R::Rtprio,
+        RLIMIT_RTTIME => R::Rttime,
+        _ => return None,
+    })
+}

@@ -189,6 +189,10 @@ pub fn notify_parent_exit(tg: &Arc<ThreadGroup>, status: ExitStatus) -> bool {
         info.signo = exit_sig;
         send(&parent, None, info);
     }
-    parent.child_wq.notify(u64::MAX);
-    autoreap && exit_sig == SIGCHLD
+    let autoreap = autoreap && exit_sig == SIGCHLD;
+    // An automatically reaped child must be gone before waiters look again.
+    if !autoreap {
+        parent.child_wq.notify(u64::MAX);
+    }
+    autoreap
 }

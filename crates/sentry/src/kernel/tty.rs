@@ -17,6 +17,17 @@
 //! has exited the terminal belongs to no session (Linux also sends SIGHUP
 //! to the foreground group then; that is not done yet).
 //!
+//! A terminal donated to a process that the sandbox starts (init, or one
+//! started by `runsc exec`) is that process's controlling terminal, as for
+//! a shell started on a terminal. The process already runs by the time its
+//! pid is known, so the terminal is bound on first use instead: to the
+//! session of the first process that reads, writes or controls it (the
+//! process itself or a child in its session, in practice).
+//!
+//! Lock order: a terminal's state, then the pid table, then a thread
+//! group's locks; no signal is sent with a terminal's state locked, and the
+//! registry of terminals is never held while one's state is locked.
+//!
 //! May use: kernel (thread groups, the pid table, sending signals).
 
 use super::current::Current;
@@ -40,14 +51,12 @@ static TTYS: Mutex<Vec<Weak<Tty>>> = parking_lot::const_mutex(Vec::new());
 /// The job-control state of one terminal.
 pub struct Tty {
     k: Weak<Kernel>,
-    /// Bound to the sandbox's init at boot: the terminal `runsc do` runs on.
-    console: bool,
     st: Mutex<State>,
 }
 
 impl std::fmt::Debug for Tty {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Tty(console={})", self.console)
+        write!(f, "Tty")
     }
 }
 
@@ -62,8 +71,8 @@ struct State {
 }
 
 enum Owner {
-    /// The session of the sandbox's init, bound before init exists.
-    Init,
+    /// The session of the first process to use the terminal.
+    FirstUser,
     Leader(Weak<ThreadGroup>),
 }
 
@@ -71,9 +80,19 @@ enum Owner {
 /// group `pgid`. `protect_init`: the sandbox's init ignores it unless it
 /// has a handler, as Linux's init of a PID namespace does.
 pub fn signal_pgrp(k: &Kernel, pgid: i32, sig: i32, protect_init: bool) -> usize {
-    let members: Vec<Arc<ThreadGroup>> =
-        k.pids.lock().groups.values().filter(|g| g.pgid() == pgid && !g.is_zombie()).cloned().collect();
-    let info = SigInfo { signo: sig, code: SI_KERNEL, ..Default::default() };
+    let members: Vec<Arc<ThreadGroup>> = k
+        .pids
+        .lock()
+        .groups
+        .values()
+        .filter(|g| g.pgid() == pgid && !g.is_zombie())
+        .cloned()
+        .collect();
+    let info = SigInfo {
+        signo: sig,
+        code: SI_KERNEL,
+        ..Default::default()
+    };
     for g in &members {
         if protect_init && g.tgid == INIT_PID && g.sighand().get(sig).handler == SIG_DFL {
             continue;
@@ -86,42 +105,55 @@ pub fn signal_pgrp(k: &Kernel, pgid: i32, sig: i32, protect_init: bool) -> usize
 /// Whether process group `pgid` of session `sid` is orphaned: no member
 /// has a parent in another group of the same session (POSIX 2.2.2.52).
 pub fn orphaned(k: &Kernel, pgid: i32, sid: i32) -> bool {
-    let members: Vec<Arc<ThreadGroup>> =
-        k.pids.lock().groups.values().filter(|g| g.pgid() == pgid && !g.is_zombie()).cloned().collect();
-    !members.iter().any(|m| m.parent().is_some_and(|p| p.pgid() != pgid && p.sid() == sid))
+    let members: Vec<Arc<ThreadGroup>> = k
+        .pids
+        .lock()
+        .groups
+        .values()
+        .filter(|g| g.pgid() == pgid && !g.is_zombie())
+        .cloned()
+        .collect();
+    !members.iter().any(|m| {
+        m.parent()
+            .is_some_and(|p| p.pgid() != pgid && p.sid() == sid)
+    })
 }
 
 impl Tty {
     /// A terminal with no session, in sandbox `k`.
     pub fn new(k: &Arc<Kernel>) -> Arc<Tty> {
-        Self::make(k, false)
-    }
-
-    /// The terminal `runsc do` runs on: the controlling terminal of the
-    /// sandbox's init (PID 1, which leads session 1 and group 1) from the
-    /// start, as a shell started on a terminal expects.
-    pub fn new_console(k: &Arc<Kernel>) -> Arc<Tty> {
-        let t = Self::make(k, true);
-        {
-            let mut st = t.st.lock();
-            st.session = Some(Owner::Init);
-            st.pgrp = INIT_PID;
-        }
-        t
-    }
-
-    fn make(k: &Arc<Kernel>, console: bool) -> Arc<Tty> {
-        let t = Arc::new(Tty { k: Arc::downgrade(k), console, st: Mutex::new(State::default()) });
+        let t = Arc::new(Tty {
+            k: Arc::downgrade(k),
+            st: Mutex::new(State::default()),
+        });
         let mut all = TTYS.lock();
         all.retain(|w| w.strong_count() > 0);
         all.push(Arc::downgrade(&t));
         t
     }
 
-    /// The console of sandbox `k`, if it runs on a terminal.
+    /// A terminal for a process being started: the controlling terminal
+    /// of the session of its first user, with that user's group in the
+    /// foreground.
+    pub fn new_controlling(k: &Arc<Kernel>) -> Arc<Tty> {
+        let t = Self::new(k);
+        t.st.lock().session = Some(Owner::FirstUser);
+        t
+    }
+
+    /// The terminal of sandbox `k`'s init (the terminal `runsc do` runs on), if any.
     pub fn console(k: &Arc<Kernel>) -> Option<Arc<Tty>> {
         let kw = Arc::downgrade(k);
-        TTYS.lock().iter().filter_map(Weak::upgrade).find(|t| t.console && Weak::ptr_eq(&t.k, &kw))
+        let ttys: Vec<Arc<Tty>> = TTYS
+            .lock()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|t| Weak::ptr_eq(&t.k, &kw))
+            .collect();
+        ttys.into_iter().find(|t| {
+            let mut st = t.st.lock();
+            t.owner(&mut st, None).is_some_and(|o| o.tgid == INIT_PID)
+        })
     }
 
     fn kernel(&self) -> Result<Arc<Kernel>, Errno> {
@@ -129,20 +161,24 @@ impl Tty {
     }
 
     /// The leader of the session this terminal belongs to, forgetting a
-    /// session whose leader has exited.
-    fn owner(&self, st: &mut State) -> Option<Arc<ThreadGroup>> {
+    /// session whose leader has exited. `user`: who is using the terminal
+    /// (binds a terminal waiting for its first user).
+    fn owner(&self, st: &mut State, user: Option<&Current>) -> Option<Arc<ThreadGroup>> {
         let leader = match st.session.as_ref()? {
-            Owner::Init => {
+            Owner::FirstUser => {
+                let user = user?;
                 let k = self.k.upgrade()?;
-                let init = k.pids.lock().groups.get(&INIT_PID).cloned();
-                match init {
-                    Some(i) => {
-                        st.session = Some(Owner::Leader(Arc::downgrade(&i)));
-                        Some(i)
-                    }
-                    // Init is not created yet: the binding waits for it.
-                    None => return None,
-                }
+                let sid = user.tg.sid();
+                let leader = k
+                    .pids
+                    .lock()
+                    .groups
+                    .get(&sid)
+                    .cloned()
+                    .filter(|l| l.sid() == sid)?;
+                st.session = Some(Owner::Leader(Arc::downgrade(&leader)));
+                st.pgrp = user.tg.pgid();
+                Some(leader)
             }
             Owner::Leader(w) => w.upgrade(),
         };
@@ -157,24 +193,29 @@ impl Tty {
 
     /// The leader and foreground group, if `tg` has this terminal as its
     /// controlling terminal.
-    fn ctty_of(&self, st: &mut State, tg: &ThreadGroup) -> Option<Arc<ThreadGroup>> {
-        self.owner(st).filter(|o| o.tgid == tg.sid() && !st.detached.contains(&tg.tgid))
+    fn ctty_of(&self, st: &mut State, cur: &Current) -> Option<Arc<ThreadGroup>> {
+        let tg = &cur.tg;
+        self.owner(st, Some(cur))
+            .filter(|o| o.tgid == tg.sid() && !st.detached.contains(&tg.tgid))
     }
 
     /// The foreground process group, if the terminal belongs to a session.
     pub fn foreground(&self) -> Option<i32> {
         let mut st = self.st.lock();
-        self.owner(&mut st)?;
+        self.owner(&mut st, None)?;
         Some(st.pgrp)
     }
 
     /// Whether `tg` leads a session that already has another controlling terminal.
     fn leads_other(&self, tg: &Arc<ThreadGroup>) -> bool {
         let others: Vec<Arc<Tty>> = TTYS.lock().iter().filter_map(Weak::upgrade).collect();
-        others.iter().filter(|t| !std::ptr::eq(*t as &Tty, self)).any(|t| {
-            let mut st = t.st.lock();
-            t.owner(&mut st).is_some_and(|o| Arc::ptr_eq(&o, tg))
-        })
+        others
+            .iter()
+            .filter(|t| !std::ptr::eq(*t as &Tty, self))
+            .any(|t| {
+                let mut st = t.st.lock();
+                t.owner(&mut st, None).is_some_and(|o| Arc::ptr_eq(&o, tg))
+            })
     }
 
     /// TIOCSCTTY: the caller, a session leader without a controlling
@@ -186,7 +227,7 @@ impl Tty {
         let other = leader && self.leads_other(tg);
         let admin = has_cap(tg, CAP_SYS_ADMIN);
         let mut st = self.st.lock();
-        let owner = self.owner(&mut st);
+        let owner = self.owner(&mut st, Some(cur));
         if leader && owner.as_ref().is_some_and(|o| Arc::ptr_eq(o, tg)) {
             return Ok(());
         }
@@ -199,7 +240,11 @@ impl Tty {
         if !readable && !admin {
             return Err(Errno::EPERM);
         }
-        *st = State { session: Some(Owner::Leader(Arc::downgrade(tg))), pgrp: tg.pgid(), detached: HashSet::new() };
+        *st = State {
+            session: Some(Owner::Leader(Arc::downgrade(tg))),
+            pgrp: tg.pgid(),
+            detached: HashSet::new(),
+        };
         Ok(())
     }
 
@@ -209,7 +254,7 @@ impl Tty {
     pub fn notty(&self, cur: &Current) -> Result<(), Errno> {
         let fg = {
             let mut st = self.st.lock();
-            let leader = self.ctty_of(&mut st, &cur.tg).ok_or(Errno::ENOTTY)?;
+            let leader = self.ctty_of(&mut st, cur).ok_or(Errno::ENOTTY)?;
             if !Arc::ptr_eq(&leader, &cur.tg) {
                 st.detached.insert(cur.tg.tgid);
                 return Ok(());
@@ -229,14 +274,14 @@ impl Tty {
     /// TIOCGPGRP: the foreground process group of the caller's controlling terminal.
     pub fn get_pgrp(&self, cur: &Current) -> Result<i32, Errno> {
         let mut st = self.st.lock();
-        self.ctty_of(&mut st, &cur.tg).ok_or(Errno::ENOTTY)?;
+        self.ctty_of(&mut st, cur).ok_or(Errno::ENOTTY)?;
         Ok(st.pgrp)
     }
 
     /// TIOCGSID: the session of the caller's controlling terminal.
     pub fn get_sid(&self, cur: &Current) -> Result<i32, Errno> {
         let mut st = self.st.lock();
-        let leader = self.ctty_of(&mut st, &cur.tg).ok_or(Errno::ENOTTY)?;
+        let leader = self.ctty_of(&mut st, cur).ok_or(Errno::ENOTTY)?;
         Ok(leader.tgid)
     }
 
@@ -249,10 +294,16 @@ impl Tty {
         }
         let k = self.kernel()?;
         let mut st = self.st.lock();
-        let leader = self.ctty_of(&mut st, &cur.tg).ok_or(Errno::ENOTTY)?;
+        let leader = self.ctty_of(&mut st, cur).ok_or(Errno::ENOTTY)?;
         let sid = leader.tgid;
-        let sessions: Vec<i32> =
-            k.pids.lock().groups.values().filter(|g| g.pgid() == pgrp && !g.is_zombie()).map(|g| g.sid()).collect();
+        let sessions: Vec<i32> = k
+            .pids
+            .lock()
+            .groups
+            .values()
+            .filter(|g| g.pgid() == pgrp && !g.is_zombie())
+            .map(|g| g.sid())
+            .collect();
         if sessions.is_empty() {
             return Err(Errno::ESRCH);
         }
@@ -267,7 +318,7 @@ impl Tty {
     /// and is not in its foreground group.
     pub fn is_background(&self, cur: &Current) -> bool {
         let mut st = self.st.lock();
-        self.ctty_of(&mut st, &cur.tg).is_some() && st.pgrp != 0 && st.pgrp != cur.tg.pgid()
+        self.ctty_of(&mut st, cur).is_some() && st.pgrp != 0 && st.pgrp != cur.tg.pgid()
     }
 
     /// A read: a background process's group gets SIGTTIN and the read is
@@ -292,7 +343,11 @@ impl Tty {
         let tg = &cur.tg;
         let blocked = tg.sig.lock().task(cur.tid).mask.has(sig);
         if blocked || tg.sighand().get(sig).handler == SIG_IGN {
-            return if sig == SIGTTIN { Err(Errno::EIO) } else { Ok(()) };
+            return if sig == SIGTTIN {
+                Err(Errno::EIO)
+            } else {
+                Ok(())
+            };
         }
         let k = self.kernel()?;
         if orphaned(&k, tg.pgid(), tg.sid()) {
@@ -305,5 +360,8 @@ impl Tty {
 
 /// Whether `tg`'s credentials (as its leader last published them) hold `cap`.
 fn has_cap(tg: &ThreadGroup, cap: u32) -> bool {
-    tg.proc_view.lock().as_ref().is_some_and(|v| v.creds.has_cap(cap))
+    tg.proc_view
+        .lock()
+        .as_ref()
+        .is_some_and(|v| v.creds.has_cap(cap))
 }

@@ -20,4 +20,11 @@ pub trait Mappable: Send + Sync {
     fn describe(&self) -> (u64, u64, String) {
         (0, 0, String::new())
     }
+
+    /// msync(2) of a shared mapping of `[off, off + len)`: write what it
+    /// changed back to where the file lives (a host file behind the
+    /// Gofer). Files whose data is the MemoryFile have nothing to do.
+    fn sync(&self, _off: u64, _len: u64) -> Result<(), Errno> {
+        Ok(())
+    }
 }

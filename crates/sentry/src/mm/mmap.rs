@@ -2,9 +2,10 @@
 //! madvise and mincore, with Linux's argument rules.
 
 use super::vma::{Backing, Vma, VmaName};
-use super::{align_up, Mm, MMAP_MIN_ADDR};
+use super::{align_up, Mappable, Mm, MMAP_MIN_ADDR};
 use abi::{Errno, PAGE_SIZE};
 use platform::Prot;
+use std::sync::Arc;
 
 /// A decoded mmap request.
 #[derive(Clone, Debug)]
@@ -432,8 +433,27 @@ impl Mm {
         if end == addr {
             return Ok(());
         }
-        if !self.st.lock().vmas.covers(addr, end) {
-            return Err(Errno::ENOMEM);
+        // Shared file mappings in the range write back (host files keep
+        // their mapped pages in a page cache; see `Mappable::sync`).
+        let shared: Vec<(Arc<dyn Mappable>, u64, u64)> = {
+            let st = self.st.lock();
+            if !st.vmas.covers(addr, end) {
+                return Err(Errno::ENOMEM);
+            }
+            st.vmas
+                .iter()
+                .filter(|v| v.shared && v.start < end && v.end > addr)
+                .filter_map(|v| match &v.backing {
+                    Backing::File { m, .. } => {
+                        let (s, e) = (v.start.max(addr), v.end.min(end));
+                        Some((m.clone(), v.file_offset(s), e - s))
+                    }
+                    Backing::Anon => None,
+                })
+                .collect()
+        };
+        for (m, off, len) in shared {
+            m.sync(off, len)?;
         }
         Ok(())
     }

@@ -93,7 +93,9 @@ fn ticks(ns: u64) -> i64 {
 /// The kernel's tick rate (HZ), from the coarse clocks' resolution.
 fn host_hz() -> u64 {
     let r = clock_getres(ClockId::MonotonicCoarse);
-    let ns = (r.tv_sec as u64).saturating_mul(NSEC_PER_SEC).saturating_add(r.tv_nsec as u64);
+    let ns = (r.tv_sec as u64)
+        .saturating_mul(NSEC_PER_SEC)
+        .saturating_add(r.tv_nsec as u64);
     if ns > 0 && ns <= NSEC_PER_SEC {
         NSEC_PER_SEC / ns
     } else {

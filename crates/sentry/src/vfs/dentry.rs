@@ -69,8 +69,18 @@ impl Dentry {
 
     /// The child called `name`, from the cache or the filesystem.
     pub fn lookup(self: &Arc<Self>, name: &[u8]) -> Result<Arc<Dentry>, Errno> {
-        if let Some(d) = self.children.lock().get(name) {
-            return Ok(d.clone());
+        let hit = self.children.lock().get(name).cloned();
+        if let Some(d) = hit {
+            // A mount point stays: its mounts hang on this very dentry.
+            if d.is_mountpoint() || self.inode.revalidate_child(name, &d.inode) {
+                return Ok(d);
+            }
+            // Changed behind our back: forget it (if nobody replaced it
+            // meanwhile) and ask the filesystem again.
+            let mut children = self.children.lock();
+            if children.get(name).is_some_and(|c| Arc::ptr_eq(c, &d)) {
+                children.remove(name);
+            }
         }
         let inode = self.inode.lookup(name)?;
         let mut children = self.children.lock();

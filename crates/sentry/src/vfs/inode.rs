@@ -170,6 +170,15 @@ pub trait Inode: Send + Sync + Any {
         Err(Errno::ENOTDIR)
     }
 
+    /// Whether the cached child `child`, found under `name` in this
+    /// directory's dentry, still is what `name` names. Filesystems whose
+    /// contents can change behind the Sentry's back (host trees served by
+    /// a Gofer) check with their server; `false` makes the dentry cache
+    /// drop the entry and look the name up again.
+    fn revalidate_child(&self, _name: &[u8], _child: &Arc<dyn Inode>) -> bool {
+        true
+    }
+
     fn create(
         &self,
         _name: &[u8],

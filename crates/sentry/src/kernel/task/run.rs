@@ -25,7 +25,9 @@ impl Task {
             }
             let aspace = self.mm.aspace.clone();
             // Parks while the sandbox is paused; None: killed meanwhile.
-            let exit = self.k.freezer.run(&self.shared, || self.ctx.switch(&aspace, &mut self.regs, &mut self.fp));
+            let exit = self.k.freezer.run(&self.shared, || {
+                self.ctx.switch(&aspace, &mut self.regs, &mut self.fp)
+            });
             match exit.unwrap_or(Ok(Exit::Interrupted)) {
                 Ok(Exit::Syscall) => self.do_syscall(),
                 Ok(Exit::Fault(si)) => self.handle_fault(si),
@@ -82,6 +84,9 @@ impl Task {
 
     /// End the whole thread group because of signal `sig`.
     pub fn exit_group_signal(&mut self, sig: i32, core: bool) {
+        // No core file is written; the wait status says one was when the
+        // limit allows dumping, as Linux reports an actual dump.
+        let core = core && self.tg.limits.lock().cur(crate::kernel::limits::RLIMIT_CORE) > 0;
         self.tg.start_group_exit(ExitStatus::Signaled { sig, core });
         self.exit_killed();
     }

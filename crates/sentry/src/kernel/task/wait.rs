@@ -75,6 +75,7 @@ pub fn reap(k: &Kernel, parent: &ThreadGroup, child: &Arc<ThreadGroup>) {
     parent.children.lock().retain(|c| !Arc::ptr_eq(c, child));
     child.reaped.store(true, Ordering::SeqCst);
     k.pids.lock().groups.remove(&child.tgid);
+    parent.child_wq.notify(u64::MAX);
 }
 
 impl Task {
@@ -155,7 +156,14 @@ impl Task {
             }
             match self.block(None) {
                 Ok(()) => {}
-                Err(Errno::EINTR) => return Err(Errno::ERESTARTSYS),
+                Err(Errno::EINTR) => {
+                    // A child's exit wakes us together with its SIGCHLD: as
+                    // Linux, report the child rather than the interruption.
+                    if let Some(w) = self.wait_once(which, opts, exited)? {
+                        return Ok(Some(w));
+                    }
+                    return Err(Errno::ERESTARTSYS);
+                }
                 Err(e) => return Err(e),
             }
         }

@@ -1,0 +1,44 @@
+//! The sandbox process (`runsc boot`): what `create` starts, and how.
+//!
+//! ```text
+//! runsc create ──spawn /proc/self/exe [global flags] boot --config-fd 3 --ready-fd 4 ID──▶ runsc boot
+//!     │  fd 3: BootConfig (JSON), then EOF                                               │ isolate()
+//!     │  fd 4: one JSON line back — {"result":"ok"} or {"result":"error","message":…}    │ build the kernel
+//!     │  stdio: the container's (inherited; given to init at `start`)                    │ bind sandbox.sock
+//!     ◀──────────────────────────────── ready ───────────────────────────────────────────┘ serve requests
+//! ```
+//!
+//! The sandbox runs in a session of its own (setsid), so terminal signals
+//! aimed at the caller's process group do not reach it; it outlives
+//! `create` and exits, with the container's status, when the container's
+//! init ends — whoever waits for the pid written to `--pid-file`
+//! (containerd's shim) sees the container's exit status.
+
+pub mod boot;
+pub mod cgroup;
+pub mod isolate;
+pub mod launch;
+
+use crate::cli::LogFormat;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// What `create` tells the sandbox process.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BootConfig {
+    pub id: String,
+    /// `<root>/<id>`: the control socket and exit.json go there.
+    pub state_dir: PathBuf,
+    pub bundle: PathBuf,
+    /// The container's root filesystem (absolute).
+    pub rootfs: PathBuf,
+    pub spec: oci_spec::runtime::Spec,
+    pub platform: String,
+    pub network: String,
+    pub overlay2: String,
+    pub strace: bool,
+    pub debug: bool,
+    pub debug_log: Option<String>,
+    pub log_format: LogFormat,
+}
