@@ -267,6 +267,34 @@ impl Inode for OverlayInode {
         upper.setattr(req)
     }
 
+    /// A child that exists only in the lower layer is as fresh as the lower
+    /// says (host trees change behind our back); when it is not, the overlay
+    /// forgets its own copy too, so the next lookup asks the layers again.
+    fn revalidate_child(&self, name: &[u8], child: &Arc<dyn Inode>) -> bool {
+        let Some(c) = child.as_any().downcast_ref::<OverlayInode>() else {
+            return true;
+        };
+        let child_lower = {
+            let st = c.st.lock();
+            if st.upper.is_some() {
+                return true;
+            }
+            st.lower.clone()
+        };
+        let (Some(cl), Some(ld)) = (child_lower, self.st.lock().lower.clone()) else {
+            return true;
+        };
+        if ld.revalidate_child(name, &cl) {
+            return true;
+        }
+        let _g = self.dirlock.lock();
+        let mut st = self.st.lock();
+        if st.children.get(name).is_some_and(|x| std::ptr::eq(Arc::as_ptr(x), c as *const OverlayInode)) {
+            st.children.remove(name);
+        }
+        false
+    }
+
     fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
         Ok(self.lookup_child(name)?)
     }
