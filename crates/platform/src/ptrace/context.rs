@@ -24,6 +24,16 @@ impl Interrupter for Running {
     }
 }
 
+/// How long a switch polls for the stub's next stop before sleeping
+/// (RVISOR_SPIN_US, default 20 µs; 0 disables).
+fn spin_budget() -> std::time::Duration {
+    static SPIN: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+    *SPIN.get_or_init(|| {
+        let us = std::env::var("RVISOR_SPIN_US").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+        std::time::Duration::from_micros(us)
+    })
+}
+
 #[derive(Debug)]
 pub struct PtraceContext {
     running: Arc<Running>,
@@ -112,7 +122,7 @@ impl Context for PtraceContext {
                 Ordering::SeqCst,
             );
             let resumed = sys::sysemu(t.tid);
-            let stop = resumed.and_then(|_| sys::wait(t.tid));
+            let stop = resumed.and_then(|_| sys::wait_spin(t.tid, spin_budget()));
             running.0.store(0, Ordering::SeqCst);
             fp.fresh = false;
             match stop.map_err(|e| host(e, "PTRACE_SYSEMU"))? {
