@@ -75,40 +75,55 @@ fn sys_chroot(t: &mut Task, a: &SyscallArgs) -> SysResult {
 }
 
 /// The entries of a directory description, "." and ".." first, snapshotted
-/// at the first read after open or rewind.
-fn entries(t: &Task, f: &File) -> Result<Vec<DirEntry>, Errno> {
-    let mut cur = f.dir.lock();
-    if let Some(e) = &cur.entries {
-        return Ok(e.clone());
-    }
+/// at the first read after open or rewind (kept in the description).
+fn snapshot(t: &Task, f: &File) -> Result<Vec<DirEntry>, Errno> {
     let mut list = Vec::new();
     let me = f.attr()?;
-    list.push(DirEntry {
-        name: b".".to_vec(),
-        ino: me.ino,
-        kind: FileType::Directory,
-    });
+    list.push(DirEntry { name: b".".to_vec(), ino: me.ino, kind: FileType::Directory });
     let parent_ino = match &f.path {
         Some(p) => {
             let root = t.fs.st.lock().root.clone();
-            let w = crate::vfs::Walk::new(&t.k.mounts, &root, &t.creds);
-            let mut w = w;
-            w.step(p, b"..")
-                .ok()
-                .and_then(|pp| pp.dentry.inode.attr().ok())
-                .map(|a| a.ino)
-                .unwrap_or(me.ino)
+            let mut w = crate::vfs::Walk::new(&t.k.mounts, &root, &t.creds);
+            w.step(p, b"..").ok().and_then(|pp| pp.dentry.inode.attr().ok()).map(|a| a.ino).unwrap_or(me.ino)
         }
         None => me.ino,
     };
-    list.push(DirEntry {
-        name: b"..".to_vec(),
-        ino: parent_ino,
-        kind: FileType::Directory,
-    });
+    list.push(DirEntry { name: b"..".to_vec(), ino: parent_ino, kind: FileType::Directory });
     list.extend(f.ops.readdir(f)?);
-    cur.entries = Some(list.clone());
     Ok(list)
+}
+
+/// Append the record for entry `idx` to `out`.
+fn encode(out: &mut Vec<u8>, e: &DirEntry, idx: usize, wide: bool) {
+    let start = out.len();
+    if wide {
+        let len = (19 + e.name.len() + 1 + 7) & !7;
+        out.resize(start + len, 0);
+        let r = &mut out[start..];
+        r[0..8].copy_from_slice(&e.ino.to_le_bytes());
+        r[8..16].copy_from_slice(&((idx + 1) as i64).to_le_bytes());
+        r[16..18].copy_from_slice(&(len as u16).to_le_bytes());
+        r[18] = e.kind.dirent_type();
+        r[19..19 + e.name.len()].copy_from_slice(&e.name);
+    } else {
+        // linux_dirent: ino, off, reclen, name, NUL, padding, d_type in the last byte.
+        let len = (18 + e.name.len() + 2 + 7) & !7;
+        out.resize(start + len, 0);
+        let r = &mut out[start..];
+        r[0..8].copy_from_slice(&e.ino.to_le_bytes());
+        r[8..16].copy_from_slice(&((idx + 1) as i64).to_le_bytes());
+        r[16..18].copy_from_slice(&(len as u16).to_le_bytes());
+        r[18..18 + e.name.len()].copy_from_slice(&e.name);
+        r[len - 1] = e.kind.dirent_type();
+    }
+}
+
+fn record_len(e: &DirEntry, wide: bool) -> usize {
+    if wide {
+        (19 + e.name.len() + 1 + 7) & !7
+    } else {
+        (18 + e.name.len() + 2 + 7) & !7
+    }
 }
 
 /// Fill `count` bytes at `buf` with records; `wide` is linux_dirent64.
@@ -122,47 +137,46 @@ fn getdents(t: &mut Task, fd: i32, buf: u64, count: u64, wide: bool) -> SysResul
     if !f.attr()?.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    let list = entries(t, &f)?;
+    let mut cur = f.dir.lock();
+    if cur.entries.is_none() {
+        cur.entries = Some(snapshot(t, &f)?);
+    }
+    let list = cur.entries.as_deref().unwrap_or(&[]);
     let mut pos = f.pos.lock();
+    let first = (*pos).max(0) as usize;
+    // Encode as many records as fit, then copy them out in one go.
     let mut out: Vec<u8> = Vec::new();
-    let mut idx = (*pos).max(0) as usize;
-    while idx < list.len() {
-        let e = &list[idx];
-        let rec = if wide {
-            let len = (19 + e.name.len() + 1 + 7) & !7;
-            let mut r = vec![0u8; len];
-            r[0..8].copy_from_slice(&e.ino.to_le_bytes());
-            r[8..16].copy_from_slice(&((idx + 1) as i64).to_le_bytes());
-            r[16..18].copy_from_slice(&(len as u16).to_le_bytes());
-            r[18] = e.kind.dirent_type();
-            r[19..19 + e.name.len()].copy_from_slice(&e.name);
-            r
-        } else {
-            // linux_dirent: ino, off, reclen, name, NUL, padding, d_type in the last byte.
-            let len = (18 + e.name.len() + 2 + 7) & !7;
-            let mut r = vec![0u8; len];
-            r[0..8].copy_from_slice(&e.ino.to_le_bytes());
-            r[8..16].copy_from_slice(&((idx + 1) as i64).to_le_bytes());
-            r[16..18].copy_from_slice(&(len as u16).to_le_bytes());
-            r[18..18 + e.name.len()].copy_from_slice(&e.name);
-            r[len - 1] = e.kind.dirent_type();
-            r
-        };
-        if (out.len() + rec.len()) as u64 > count {
-            if out.is_empty() {
-                return Err(Errno::EINVAL);
-            }
+    let mut bounds: Vec<usize> = Vec::new();
+    let mut idx = first;
+    while let Some(e) = list.get(idx) {
+        if (out.len() + record_len(e, wide)) as u64 > count {
             break;
         }
-        // Records are copied one by one: a fault after the first keeps what fit.
-        if let Err(e) = t.mm.write_bytes(buf + out.len() as u64, &rec) {
-            if out.is_empty() {
-                return Err(e);
-            }
-            break;
-        }
-        out.extend_from_slice(&rec);
+        encode(&mut out, e, idx, wide);
+        bounds.push(out.len());
         idx += 1;
+    }
+    if out.is_empty() {
+        if idx < list.len() {
+            return Err(Errno::EINVAL);
+        }
+        return Ok(0);
+    }
+    if let Err(err) = t.mm.write_bytes(buf, &out) {
+        // A fault part way: Linux keeps the records that fit before it.
+        let mut written = 0;
+        for (i, &end) in bounds.iter().enumerate() {
+            let begin = if i == 0 { 0 } else { bounds[i - 1] };
+            if t.mm.write_bytes(buf + begin as u64, &out[begin..end]).is_err() {
+                break;
+            }
+            written = i + 1;
+        }
+        if written == 0 {
+            return Err(err);
+        }
+        *pos = (first + written) as i64;
+        return Ok(bounds[written - 1] as u64);
     }
     *pos = idx as i64;
     Ok(out.len() as u64)

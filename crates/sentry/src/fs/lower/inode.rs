@@ -24,8 +24,8 @@
 //!
 //! Negative entries are never cached, and directory listings are read from
 //! the server on every open, so new files show at once. `ttl` is per tree:
-//! the root filesystem uses [`DEFAULT_TTL`]; bind mounts are meant to use 0
-//! (every lookup and stat asks the host).
+//! the root filesystem uses [`DEFAULT_TTL`]; bind mounts use 0 (every
+//! lookup and stat asks the host).
 //!
 //! Lock order: `Node::meta` and `Node::data` are leaves (never held across
 //! a server call or each other).
@@ -35,7 +35,7 @@ use super::server::{FileServer, Handle};
 use crate::fs::pagecache::PageCache;
 use crate::vfs::file::FileOps;
 use crate::vfs::inode::{
-    Attr, DirEntry, FileType, FsInfo, Inode, NewNode, Owner, SetAttr, RENAME_NOREPLACE,
+    Attr, DirEntry, FileType, FsInfo, FsUsage, Inode, NewNode, Owner, SetAttr, RENAME_NOREPLACE,
 };
 use abi::Errno;
 use memory::MemoryFile;
@@ -104,6 +104,9 @@ pub(super) struct Node {
     path: Mutex<Vec<u8>>,
     meta: Mutex<Meta>,
     data: Mutex<Option<Arc<Data>>>,
+    /// Directories: the last listing and the (mtime, ctime, size) it was
+    /// taken at; reused while the directory's attributes say it is unchanged.
+    listing: Mutex<Option<((abi::Timespec, abi::Timespec, u64), Arc<Vec<DirEntry>>)>>,
     /// A FIFO's pipe (writable trees): the Sentry's own, never the host's.
     fifo: crate::fs::pipe::Fifo,
 }
@@ -149,10 +152,21 @@ impl LowerInode {
         ttl: Duration,
     ) -> Result<Arc<LowerInode>, Errno> {
         let handle = server.root();
-        let attr = server.getattr(handle)?;
-        if !attr.is_dir() {
+        if !server.getattr(handle)?.is_dir() {
             return Err(Errno::ENOTDIR);
         }
+        Self::new_bind_root(server, mf, ttl)
+    }
+
+    /// The root of a served tree that may also be a single file (a bind
+    /// mount of a file), revalidating after `ttl`.
+    pub fn new_bind_root(
+        server: Arc<dyn FileServer>,
+        mf: Arc<MemoryFile>,
+        ttl: Duration,
+    ) -> Result<Arc<LowerInode>, Errno> {
+        let handle = server.root();
+        let attr = server.getattr(handle)?;
         let magic = server
             .statfs(handle)
             .map(|s| s.magic)
@@ -182,6 +196,7 @@ impl LowerInode {
                     version: None,
                 }),
                 data: Mutex::new(None),
+                listing: Mutex::new(None),
                 fifo: crate::fs::pipe::Fifo::new(),
             }),
         }
@@ -219,6 +234,22 @@ impl LowerInode {
     }
 }
 
+impl LowerInode {
+    fn change_xattr(&self, name: &[u8], value: Option<&[u8]>, flags: u32) -> Result<(), Errno> {
+        if !self.writable() {
+            return Err(Errno::EROFS);
+        }
+        let r = self
+            .node
+            .fs
+            .server
+            .setxattr(self.node.handle, name, value, flags);
+        // ctime moved.
+        self.node.stale();
+        r
+    }
+}
+
 impl Node {
     pub fn attr(&self) -> Result<Attr, Errno> {
         {
@@ -244,7 +275,10 @@ impl Node {
     pub fn refresh(&self) -> Result<Attr, Errno> {
         let generation = self.fs.changes.load(Ordering::Relaxed);
         let data = self.data.lock().clone();
-        let fresh = match &data {
+        // After a change made through the Sentry (`stale`) the Gofer is
+        // asked: it sees the owners as they are.
+        let expired_only = self.meta.lock().fetched.is_some();
+        let fresh = match data.as_ref().filter(|_| expired_only) {
             Some(d) => {
                 let st = rustix::fs::fstat(d.fd.as_fd()).map_err(errno)?;
                 let old = self.meta.lock().attr.clone();
@@ -253,8 +287,11 @@ impl Node {
                     ino: old.ino,
                     mode: st.st_mode,
                     nlink: st.st_nlink,
-                    uid: st.st_uid,
-                    gid: st.st_gid,
+                    // Owners as the Gofer reported them: the Sentry's own
+                    // fstat sees them through its user namespace, where
+                    // most host ids are unmapped (65534).
+                    uid: old.uid,
+                    gid: old.gid,
                     rdev: old.rdev,
                     size: st.st_size as u64,
                     blksize: st.st_blksize as u64,
@@ -545,7 +582,18 @@ impl Inode for LowerInode {
     }
 
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
-        self.node.fs.server.readdir(self.node.handle)
+        // A directory whose mtime/ctime/size (revalidated as attributes are)
+        // did not change lists the same: skip the host listing.
+        let a = self.node.attr()?;
+        let stamp = (a.mtime, a.ctime, a.size);
+        if let Some((s, l)) = self.node.listing.lock().as_ref() {
+            if *s == stamp {
+                return Ok(l.as_ref().clone());
+            }
+        }
+        let l = self.node.fs.server.readdir(self.node.handle)?;
+        *self.node.listing.lock() = Some((stamp, Arc::new(l.clone())));
+        Ok(l)
     }
 
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
@@ -591,12 +639,47 @@ impl Inode for LowerInode {
         }
     }
 
+    fn getxattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        self.node.fs.server.getxattr(self.node.handle, name)
+    }
+
+    fn listxattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        let list = self.node.fs.server.listxattr(self.node.handle)?;
+        Ok(list
+            .split(|&b| b == 0)
+            .filter(|n| !n.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect())
+    }
+
+    fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> Result<(), Errno> {
+        self.change_xattr(name, Some(value), flags)
+    }
+
+    fn removexattr(&self, name: &[u8]) -> Result<(), Errno> {
+        self.change_xattr(name, None, 0)
+    }
+
     fn fs_info(&self) -> FsInfo {
         FsInfo {
             magic: self.node.fs.magic,
             name: "lower",
             read_only: !self.writable(),
         }
+    }
+
+    /// The host filesystem's numbers, asked each time (statfs is rare).
+    fn statfs(&self) -> Result<FsUsage, Errno> {
+        let s = self.node.fs.server.statfs(self.node.handle)?;
+        Ok(FsUsage {
+            bsize: if s.bsize == 0 { 4096 } else { s.bsize },
+            blocks: s.blocks,
+            bfree: s.bfree,
+            bavail: s.bavail,
+            files: s.files,
+            ffree: s.ffree,
+            namelen: if s.namelen == 0 { 255 } else { s.namelen },
+        })
     }
 
     fn as_any(&self) -> &dyn Any {
