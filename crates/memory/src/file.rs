@@ -93,8 +93,17 @@ impl MemoryFile {
     /// so a later allocation reads zeros.
     pub fn decref(&self, off: u64, len: u64) {
         let freed = self.frames.lock().decref(off, len);
-        for (s, l) in freed {
+        if freed.is_empty() {
+            return;
+        }
+        // Discard the old contents first; only then may the frames be handed
+        // out again (a punch after reuse would wipe the new owner's data).
+        for &(s, l) in &freed {
             self.punch(s, l);
+        }
+        let mut frames = self.frames.lock();
+        for (s, l) in freed {
+            frames.release(s, l);
         }
     }
 

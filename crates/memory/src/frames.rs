@@ -73,8 +73,10 @@ impl FrameAllocator {
     }
 
     /// Drop one reference from every page in the range. Returns the extents
-    /// whose count reached zero (already returned to the free set), so the
-    /// caller can release their storage.
+    /// whose count reached zero. They are NOT free yet: the caller releases
+    /// their storage and then hands them back with [`FrameAllocator::release`],
+    /// so nobody can allocate a frame whose old contents are still being
+    /// discarded.
     pub fn decref(&mut self, off: u64, len: u64) -> Vec<(u64, u64)> {
         let r = self.range(off, len);
         let mut freed: Vec<(u64, u64)> = Vec::new();
@@ -94,10 +96,12 @@ impl FrameAllocator {
                 }
             }
         }
-        for &(s, l) in &freed {
-            self.insert_free(s, l);
-        }
         freed
+    }
+
+    /// Return extents that `decref` reported, once their storage is gone.
+    pub fn release(&mut self, s: u64, l: u64) {
+        self.insert_free(s, l);
     }
 
     fn insert_free(&mut self, mut s: u64, mut l: u64) {
@@ -143,9 +147,12 @@ mod tests {
         let y = a.alloc(2 * P).unwrap();
         assert_eq!((x, y), (0, 4 * P));
         assert_eq!(a.decref(x, 4 * P), vec![(0, 4 * P)]);
+        // Not reusable until released.
+        assert_eq!(a.alloc(3 * P).unwrap(), 6 * P);
+        a.release(0, 4 * P);
         let z = a.alloc(3 * P).unwrap();
         assert_eq!(z, 0);
-        assert_eq!(a.used_bytes(), 5 * P);
+        assert_eq!(a.used_bytes(), 8 * P);
         assert!(a.alloc(1000 * P).is_err());
         assert!(a.alloc(0).is_err());
     }
@@ -157,8 +164,10 @@ mod tests {
         a.incref(x, P);
         assert_eq!(a.refcount(x), 2);
         assert_eq!(a.decref(x, 2 * P), vec![(P, P)]);
+        a.release(P, P);
         assert_eq!(a.refcount(x), 1);
         assert_eq!(a.decref(x, P), vec![(0, P)]);
+        a.release(0, P);
         // Everything free again: the high-water mark fell back to zero.
         assert_eq!(a.used_bytes(), 0);
         assert_eq!(a.alloc(P).unwrap(), 0);
@@ -171,9 +180,9 @@ mod tests {
         let y = a.alloc(P).unwrap();
         let z = a.alloc(P).unwrap();
         let _keep = a.alloc(P).unwrap();
-        a.decref(x, P);
-        a.decref(z, P);
-        a.decref(y, P);
+        for (s, l) in a.decref(x, P).into_iter().chain(a.decref(z, P)).chain(a.decref(y, P)) {
+            a.release(s, l);
+        }
         assert_eq!(a.alloc(3 * P).unwrap(), 0);
     }
 }

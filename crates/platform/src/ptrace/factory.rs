@@ -10,22 +10,46 @@ use super::stub::{self, StubPage};
 use super::sys::{self, Pid, Stop};
 use super::thread::StubThread;
 use crate::{Error, Result};
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
+use std::collections::VecDeque;
 use std::sync::mpsc;
+use std::sync::Arc;
 
-type Reply = mpsc::Sender<Result<Pid>>;
+/// Stub processes kept forked ahead of demand, so creating an address space
+/// (fork, exec) takes no round trip to the factory thread.
+const POOL_TARGET: usize = 2;
+
+#[derive(Default)]
+struct Pool {
+    ready: VecDeque<Pid>,
+    /// Set when the factory can no longer fork: the reason.
+    broken: Option<String>,
+}
+
+#[derive(Default)]
+struct Shared {
+    pool: Mutex<Pool>,
+    cv: Condvar,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StubPool")
+    }
+}
 
 #[derive(Debug)]
 pub struct Factory {
-    requests: Mutex<mpsc::Sender<Reply>>,
+    shared: Arc<Shared>,
     /// The master stub's pid.
     pub master: Pid,
 }
 
 impl Factory {
     pub fn start(page: StubPage, memfd: i32) -> Result<Factory> {
-        let (tx, rx) = mpsc::channel::<Reply>();
+        let shared = Arc::new(Shared::default());
         let (ready_tx, ready_rx) = mpsc::channel::<Result<Pid>>();
+        let sh = shared.clone();
         std::thread::Builder::new()
             .name("rvisor-stubs".into())
             .spawn(move || {
@@ -39,36 +63,47 @@ impl Factory {
                         return;
                     }
                 };
-                while let Ok(reply) = rx.recv() {
+                loop {
+                    {
+                        let mut p = sh.pool.lock();
+                        while p.ready.len() >= POOL_TARGET {
+                            sh.cv.wait(&mut p);
+                        }
+                    }
                     let r = master
                         .inject(page.clone, libc::SYS_fork, [0; 6])
-                        .and_then(|r| {
-                            abi::Errno::from_ret(r)
-                                .map_err(|e| Error::Host(format!("fork stub: {e}")))
-                        })
-                        .map(|p| p as Pid);
-                    let _ = reply.send(r);
+                        .and_then(|r| abi::Errno::from_ret(r).map_err(|e| Error::Host(format!("fork stub: {e}"))));
+                    let mut p = sh.pool.lock();
+                    match r {
+                        Ok(pid) => p.ready.push_back(pid as Pid),
+                        Err(e) => {
+                            p.broken = Some(e.to_string());
+                            sh.cv.notify_all();
+                            return;
+                        }
+                    }
+                    sh.cv.notify_all();
                 }
             })
             .map_err(|e| Error::Host(format!("spawn stub factory: {e}")))?;
-        let master = ready_rx
-            .recv()
-            .map_err(|_| Error::Host("stub factory died".into()))??;
-        Ok(Factory {
-            requests: Mutex::new(tx),
-            master,
-        })
+        let master = ready_rx.recv().map_err(|_| Error::Host("stub factory died".into()))??;
+        Ok(Factory { shared, master })
     }
 
     /// A new, idle stub process (not yet traced by anyone).
     pub fn new_process(&self) -> Result<Pid> {
-        let (tx, rx) = mpsc::channel();
-        self.requests
-            .lock()
-            .send(tx)
-            .map_err(|_| Error::Host("stub factory gone".into()))?;
-        rx.recv()
-            .map_err(|_| Error::Host("stub factory gone".into()))?
+        let mut p = self.shared.pool.lock();
+        loop {
+            if let Some(pid) = p.ready.pop_front() {
+                // Let the factory fork the next one meanwhile.
+                self.shared.cv.notify_all();
+                return Ok(pid);
+            }
+            if let Some(e) = &p.broken {
+                return Err(Error::Host(format!("stub factory: {e}")));
+            }
+            self.shared.cv.wait(&mut p);
+        }
     }
 }
 

@@ -31,20 +31,12 @@ fn claim(aspace: &PtraceAddressSpace) -> Result<StubThread> {
         .pop()
         .ok_or_else(|| Error::Host("no idle stub thread to claim".into()))?;
     let mut t = StubThread::seize(aspace.pid, tid, aspace.master)?;
-    if tid == aspace.pid {
-        // Die with the master stub (and so with the Sentry).
-        t.syscall(
-            &aspace.page,
-            libc::SYS_prctl,
-            [
-                libc::PR_SET_PDEATHSIG as u64,
-                libc::SIGKILL as u64,
-                0,
-                0,
-                0,
-                0,
-            ],
-        )?;
+    // A stub sets PR_SET_PDEATHSIG itself before idling; one caught before
+    // its idle loop gets it injected instead.
+    let mut regs = abi::Regs::default();
+    let idle = super::sys::get_regs(tid, &mut regs).is_ok() && (aspace.page.idle..aspace.page.idle + 16).contains(&regs.rip);
+    if !idle {
+        t.syscall(&aspace.page, libc::SYS_prctl, [libc::PR_SET_PDEATHSIG as u64, libc::SIGKILL as u64, 0, 0, 0, 0])?;
     }
     Ok(t)
 }

@@ -136,6 +136,7 @@ std::arch::global_asm!(
 extern "C" {
     static rvisor_stub_begin: u8;
     static rvisor_stub_end: u8;
+    static rvisor_stub_idle: u8;
     static rvisor_stub_syscall: u8;
     static rvisor_stub_clone: u8;
 }
@@ -144,6 +145,8 @@ extern "C" {
 #[derive(Debug, Clone, Copy)]
 pub struct StubPage {
     pub addr: u64,
+    /// The idle loop (`pause`); a stub stopped there has finished its prologue.
+    pub idle: u64,
     pub syscall: u64,
     pub clone: u64,
 }
@@ -161,10 +164,11 @@ pub fn page() -> Result<StubPage, String> {
 
 fn install() -> Result<StubPage, String> {
     // SAFETY: taking the addresses of linker symbols defined in the asm above.
-    let (begin, end, sc, cl) = unsafe {
+    let (begin, end, idle, sc, cl) = unsafe {
         (
             sym(&rvisor_stub_begin),
             sym(&rvisor_stub_end),
+            sym(&rvisor_stub_idle),
             sym(&rvisor_stub_syscall),
             sym(&rvisor_stub_clone),
         )
@@ -199,6 +203,7 @@ fn install() -> Result<StubPage, String> {
             }
             return Ok(StubPage {
                 addr,
+                idle: addr + (idle - begin),
                 syscall: addr + (sc - begin),
                 clone: addr + (cl - begin),
             });
