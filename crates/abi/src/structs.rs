@@ -225,6 +225,24 @@ pub struct Rusage {
 /// Size of the `linux_dirent64` fields before `d_name`.
 pub const DIRENT64_NAME_OFFSET: usize = 19;
 
+/// `struct statfs` (statfs(2), fstatfs(2)).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Statfs {
+    pub f_type: i64,
+    pub f_bsize: i64,
+    pub f_blocks: u64,
+    pub f_bfree: u64,
+    pub f_bavail: u64,
+    pub f_files: u64,
+    pub f_ffree: u64,
+    pub f_fsid: [i32; 2],
+    pub f_namelen: i64,
+    pub f_frsize: i64,
+    pub f_flags: i64,
+    pub f_spare: [i64; 4],
+}
+
 /// `struct robust_list_head` size, as set_robust_list requires.
 pub const ROBUST_LIST_HEAD_SIZE: u64 = 24;
 
@@ -243,5 +261,6 @@ mod tests {
         assert_eq!(std::mem::size_of::<crate::signal::SigInfo>(), 128);
         assert_eq!(std::mem::size_of::<crate::signal::StackT>(), 24);
         assert_eq!(std::mem::size_of::<Rusage>(), 144);
+        assert_eq!(std::mem::size_of::<Statfs>(), 120);
     }
 }

@@ -34,6 +34,9 @@ use std::os::fd::OwnedFd;
 /// Where the new root is built (see the module comment).
 const SCRATCH: &str = "/proc";
 
+/// The name a single-file tree's file has in its scratch directory.
+const FILE_NAME: &str = "file";
+
 /// How the Gofer left the host's mount tree (for logs and tests).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RootChange {
@@ -50,14 +53,38 @@ pub fn open_trees(specs: &[MountSpec]) -> Result<Vec<Tree>, String> {
     specs
         .iter()
         .map(|m| {
-            let root = open_root(m.path.as_os_str())?;
+            if is_dir(m)? {
+                let root = open_root(m.path.as_os_str())?;
+                return Ok(Tree {
+                    name: m.name.as_bytes().to_vec(),
+                    root,
+                    writable: m.writable,
+                    file: None,
+                });
+            }
+            // A single file: served from its directory, by its name (as
+            // mount(2) would, after following symlinks).
+            let real = std::fs::canonicalize(&m.path)
+                .map_err(|e| err(&format!("opening {}", m.path.display()), e))?;
+            let (Some(dir), Some(name)) = (real.parent(), real.file_name()) else {
+                return Err(err(&format!("opening {}", m.path.display()), "not a file"));
+            };
             Ok(Tree {
                 name: m.name.as_bytes().to_vec(),
-                root,
+                root: open_root(dir.as_os_str())?,
                 writable: m.writable,
+                file: Some(std::os::unix::ffi::OsStrExt::as_bytes(name).to_vec()),
             })
         })
         .collect()
+}
+
+/// Whether a tree is a directory (else a single file: a bind mount of a
+/// file). Symlinks are followed, as mount(2) follows them.
+fn is_dir(m: &MountSpec) -> Result<bool, String> {
+    std::fs::metadata(&m.path)
+        .map(|md| md.is_dir())
+        .map_err(|e| err(&format!("opening {}", m.path.display()), e))
 }
 
 fn open_root(path: &std::ffi::OsStr) -> Result<OwnedFd, String> {
@@ -91,6 +118,10 @@ pub fn confine(specs: &[MountSpec]) -> Result<(Vec<Tree>, RootChange), String> {
         let at = format!("{SCRATCH}/{i}");
         rustix::fs::mkdir(at.as_str(), Mode::from_raw_mode(0o700))
             .map_err(|e| err(&format!("mkdir {at}"), e))?;
+        if !is_dir(m)? {
+            trees.push(bind_file(m, &at)?);
+            continue;
+        }
         rustix::mount::mount_bind_recursive(m.path.as_os_str(), at.as_str())
             .map_err(|e| err(&format!("binding {}", m.path.display()), e))?;
         for pseudo in ["proc", "sys"] {
@@ -116,6 +147,7 @@ pub fn confine(specs: &[MountSpec]) -> Result<(Vec<Tree>, RootChange), String> {
             name: m.name.as_bytes().to_vec(),
             root: open_root(std::ffi::OsStr::new(&at))?,
             writable: m.writable,
+            file: None,
         });
     }
     let how = change_root()?;
@@ -124,6 +156,34 @@ pub fn confine(specs: &[MountSpec]) -> Result<(Vec<Tree>, RootChange), String> {
     drop_capabilities(writable)?;
     rustix::thread::set_no_new_privs(true).map_err(|e| err("no_new_privs", e))?;
     Ok((trees, how))
+}
+
+/// A single-file tree: the host file bound on an empty file in the
+/// scratch directory `at`, served from there.
+fn bind_file(m: &MountSpec, at: &str) -> Result<Tree, String> {
+    let file = format!("{at}/{FILE_NAME}");
+    let created = rustix::fs::open(
+        file.as_str(),
+        OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )
+    .map_err(|e| err(&format!("creating {file}"), e))?;
+    drop(created);
+    rustix::mount::mount_bind(m.path.as_os_str(), file.as_str())
+        .map_err(|e| err(&format!("binding {}", m.path.display()), e))?;
+    if !m.writable {
+        let _ = rustix::mount::mount_remount(
+            file.as_str(),
+            MountFlags::BIND | MountFlags::RDONLY,
+            c"",
+        );
+    }
+    Ok(Tree {
+        name: m.name.as_bytes().to_vec(),
+        root: open_root(std::ffi::OsStr::new(at))?,
+        writable: m.writable,
+        file: Some(FILE_NAME.as_bytes().to_vec()),
+    })
 }
 
 fn enter_namespaces() -> Result<(), String> {

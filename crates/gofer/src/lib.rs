@@ -26,6 +26,7 @@ pub mod mounts;
 pub mod seccomp;
 pub mod server;
 mod server_write;
+mod server_xattr;
 
 pub use confine::RootChange;
 pub use conn::{serve, End};

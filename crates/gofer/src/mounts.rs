@@ -1,18 +1,19 @@
-//! What the Gofer serves: named directory trees ("mounts"). The root
-//! filesystem is one; a container's bind mounts are others. The Sentry
-//! names the tree it wants in Tattach's `aname`.
+//! What the Gofer serves: named trees ("mounts"). The root filesystem is
+//! one; a container's bind mounts are others — directories, or single
+//! files (whether a path is one is decided when the Gofer opens it). The
+//! Sentry names the tree it wants in Tattach's `aname`.
 
 use std::path::PathBuf;
 
 /// The aname of the container's root filesystem.
 pub const ROOT_NAME: &str = "root";
 
-/// One served directory tree.
+/// One served tree (a directory or a single file).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MountSpec {
     /// Tattach's aname for this tree: no '/', no NUL, not empty.
     pub name: String,
-    /// The host directory, as the Gofer's parent sees it.
+    /// The host directory or file, as the Gofer's parent sees it.
     pub path: PathBuf,
     /// Whether changes are allowed; a read-only tree answers EROFS.
     pub writable: bool,

@@ -76,6 +76,9 @@ pub const TABLE: &[Row] = &[
     row(libc::SYS_lseek, "lseek", Allow::Always),
     row(libc::SYS_readlinkat, "readlinkat", Allow::Always),
     row(libc::SYS_pread64, "pread64", Allow::Always),
+    // Extended attributes, on fds of files opened by name (Txattrwalk).
+    row(libc::SYS_fgetxattr, "fgetxattr", Allow::Always),
+    row(libc::SYS_flistxattr, "flistxattr", Allow::Always),
     row(libc::SYS_close, "close", Allow::Always),
     // Duplicating held fds; F_GETFD is how Rust's debug builds check an
     // fd before closing it.
@@ -129,6 +132,8 @@ pub const TABLE: &[Row] = &[
     write_row(libc::SYS_fchownat, "fchownat"),
     write_row(libc::SYS_fchmodat2, "fchmodat2"),
     write_row(libc::SYS_utimensat, "utimensat"),
+    write_row(libc::SYS_fsetxattr, "fsetxattr"),
+    write_row(libc::SYS_fremovexattr, "fremovexattr"),
 ];
 
 fn cond(arg: u8, op: SeccompCmpOp, value: u64) -> Result<SeccompCondition, String> {

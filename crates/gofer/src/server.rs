@@ -21,14 +21,20 @@ use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
-/// One served directory tree, opened before confinement.
+/// One served tree, opened before confinement: a directory, or a single
+/// file (a bind mount of a file).
 #[derive(Debug)]
 pub struct Tree {
     /// Tattach's aname.
     pub name: Vec<u8>,
-    /// `O_PATH | O_DIRECTORY` fd of the tree's root.
+    /// `O_PATH | O_DIRECTORY` fd of the tree's root — for a single file,
+    /// of the directory holding it (never reachable by the Sentry: files
+    /// are reopened by name from their directory).
     pub root: OwnedFd,
     pub writable: bool,
+    /// A single-file tree: the file's name in `root`. Tattach answers
+    /// with the file itself.
+    pub file: Option<Vec<u8>>,
 }
 
 /// A host file a fid refers to.
@@ -60,6 +66,15 @@ pub(crate) enum Open {
         fd: OwnedFd,
         read: bool,
         write: bool,
+    },
+    /// A Txattrwalk fid: the value (or name list) to read.
+    XattrRead(Vec<u8>),
+    /// A Txattrcreate fid: the attribute to set when it is clunked.
+    XattrWrite {
+        name: Vec<u8>,
+        flags: u32,
+        size: u64,
+        value: Vec<u8>,
     },
 }
 
@@ -152,7 +167,18 @@ impl Server {
             Tmessage::Flush { .. } => ok(Rmessage::Flush),
             Tmessage::Walk { fid, newfid, names } => self.walk(fid, newfid, &names),
             Tmessage::Clunk { fid } => {
-                self.fids.remove(&fid.0).ok_or(Errno::EBADF)?;
+                let f = self.fids.remove(&fid.0).ok_or(Errno::EBADF)?;
+                // The fid is gone whatever the outcome; an attribute
+                // writer's outcome is the clunk's.
+                if let Some(Open::XattrWrite {
+                    name,
+                    flags,
+                    size,
+                    value,
+                }) = &f.open
+                {
+                    Self::xattr_commit(&f.node, name, *flags, *size, value)?;
+                }
                 ok(Rmessage::Clunk)
             }
             Tmessage::Getattr { fid, .. } => {
@@ -184,7 +210,7 @@ impl Server {
                 }
                 let fd = match &f.open {
                     Some(Open::Dir(fd)) | Some(Open::File { fd, .. }) => fd,
-                    None => return Err(Errno::EBADF),
+                    _ => return Err(Errno::EBADF),
                 };
                 if datasync != 0 {
                     rustix::fs::fdatasync(fd).map_err(errno)?;
@@ -231,11 +257,15 @@ impl Server {
             Tmessage::Unlinkat { dfid, name, flags } => self.unlinkat(dfid, &name, flags),
             Tmessage::Remove { fid } => self.remove(fid),
             Tmessage::Setattr { fid, attr } => self.setattr(fid, &attr),
-            // Extended attributes and locks are the Sentry's business.
-            Tmessage::Xattrwalk { .. }
-            | Tmessage::Xattrcreate { .. }
-            | Tmessage::Lock { .. }
-            | Tmessage::Getlock { .. } => Err(Errno::EOPNOTSUPP),
+            Tmessage::Xattrwalk { fid, newfid, name } => self.xattrwalk(fid, newfid, &name),
+            Tmessage::Xattrcreate {
+                fid,
+                name,
+                attr_size,
+                flags,
+            } => self.xattrcreate(fid, &name, attr_size, flags),
+            // Locks are the Sentry's business.
+            Tmessage::Lock { .. } | Tmessage::Getlock { .. } => Err(Errno::EOPNOTSUPP),
         }
     }
 
@@ -273,6 +303,7 @@ impl Server {
         let stx = host::stat_fd(fd.as_fd())?;
         let dev = host::dev_of(&stx);
         let qid = host::qid_of(&stx, self.qpath(dev, stx.stx_ino));
+        let file = tree.file.clone();
         let node = Node {
             fd,
             mode: u32::from(stx.stx_mode),
@@ -280,6 +311,16 @@ impl Server {
             ino: stx.stx_ino,
             parent: None,
             tree,
+        };
+        let (node, qid) = match file {
+            Some(name) => {
+                let (n, q) = self.step(&Arc::new(node), &name)?;
+                if n.is_dir() {
+                    return Err(Errno::ENOTDIR);
+                }
+                (n, q)
+            }
+            None => (node, qid),
         };
         self.owner_uid = (n_uname != NONUNAME).then_some(n_uname);
         self.fids.insert(
@@ -349,8 +390,13 @@ impl Server {
 
     fn walk(&mut self, fid: Fid, newfid: Fid, names: &[Vec<u8>]) -> OpResult {
         let start = self.fids.get(&fid.0).ok_or(Errno::EBADF)?;
-        if start.open.is_some() {
-            return Err(Errno::EBADF);
+        // An opened fid walks nowhere, but may be cloned (into an unopened
+        // fid of the same file): a file the Sentry created holds its
+        // Tlcreate'd fid, and extended attributes need a fresh one.
+        match &start.open {
+            None => {}
+            Some(Open::Dir(_)) | Some(Open::File { .. }) if names.is_empty() && newfid != fid => {}
+            Some(_) => return Err(Errno::EBADF),
         }
         let mut cur = start.node.clone();
         if newfid != fid {
@@ -450,10 +496,13 @@ impl Server {
 
     fn read(&self, fid: Fid, offset: u64, count: u32) -> OpResult {
         let f = self.fids.get(&fid.0).ok_or(Errno::EBADF)?;
+        let count = count.min(self.msize.saturating_sub(RREAD_HEADER));
+        if let Some(Open::XattrRead(value)) = &f.open {
+            return Self::xattr_read(value, offset, count);
+        }
         let Some(Open::File { fd, read: true, .. }) = &f.open else {
             return Err(Errno::EBADF);
         };
-        let count = count.min(self.msize.saturating_sub(RREAD_HEADER));
         let mut data = vec![0u8; count as usize];
         let n = loop {
             match rustix::io::pread(fd, &mut data, offset) {
@@ -465,7 +514,14 @@ impl Server {
         ok(Rmessage::Read { data })
     }
 
-    fn write(&self, fid: Fid, offset: u64, data: &[u8]) -> OpResult {
+    fn write(&mut self, fid: Fid, offset: u64, data: &[u8]) -> OpResult {
+        if let Some(FidState {
+            open: Some(Open::XattrWrite { .. }),
+            ..
+        }) = self.fids.get(&fid.0)
+        {
+            return self.xattr_write(fid, offset, data);
+        }
         let f = self.fids.get(&fid.0).ok_or(Errno::EBADF)?;
         let Some(Open::File {
             fd, write: true, ..

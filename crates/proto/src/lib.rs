@@ -70,6 +70,8 @@
 //! | `readlink` | Treadlink |
 //! | `open` | Twalk { h, newfid, \[\] } (a clone), Tlopen { newfid } → fd, Tclunk { newfid } |
 //! | `statfs` | Tstatfs |
+//! | `getxattr`, `listxattr` | Txattrwalk { h, newfid, name } (name "" for the list), Tread { newfid }, Tclunk |
+//! | `setxattr`, removal | Twalk { h, newfid, \[\] }, Txattrcreate { newfid } (flags in [`xattr`]), Twrite…, Tclunk (whose reply is the outcome) |
 //! | `release` | Tclunk |
 //! | writes (`--overlay2=none`) | Tlcreate, Tmkdir, Tsymlink, Tmknod, Tlink, Trenameat, Tunlinkat, Tsetattr, Tfsync |
 //!

@@ -139,6 +139,25 @@ pub mod setattr {
     pub const MTIME_SET: u32 = 0x0000_0100;
 }
 
+/// Txattrcreate's `flags`, and how its value reaches the file.
+///
+/// The fid becomes a writer of `attr_size` bytes (Twrite at increasing
+/// offsets); Tclunk sets the attribute, and its reply carries the outcome
+/// (Rlerror with EEXIST, ENODATA, EPERM...). As in Linux's setxattr(2), a
+/// size of 0 sets an empty value. Removing an attribute is an extension of
+/// ours ([`xattr::REMOVE`], with a size of 0): 9P2000.L has no message for
+/// it, and servers that read "size 0" as removal cannot set empty values.
+pub mod xattr {
+    /// Fail with EEXIST if the attribute exists.
+    pub const CREATE: u32 = 1;
+    /// Fail with ENODATA if it does not.
+    pub const REPLACE: u32 = 2;
+    /// Remove the attribute (ENODATA if it does not exist).
+    pub const REMOVE: u32 = 0x8000_0000;
+    /// The largest value (Linux's XATTR_SIZE_MAX); also bounds listings.
+    pub const SIZE_MAX: u64 = 65536;
+}
+
 /// Tsetattr's body: chmod, chown, truncate and utimensat in one message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SetAttr {

@@ -102,6 +102,10 @@ pub enum Command {
     Spec(SpecArgs),
     /// Print the features this runtime implements, as JSON.
     Features,
+    /// Register this runsc as a Docker runtime in /etc/docker/daemon.json.
+    Install(InstallArgs),
+    /// Remove the runtime `install` added from /etc/docker/daemon.json.
+    Uninstall(InstallArgs),
     /// The sandbox process (started by `create`; not for direct use).
     #[command(hide = true)]
     Boot(BootArgs),
@@ -310,6 +314,19 @@ pub struct SpecArgs {
     /// runc: a spec for rootless containers (ignored).
     #[arg(long, hide = true)]
     pub rootless: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct InstallArgs {
+    /// Docker's configuration file.
+    #[arg(long, default_value = "/etc/docker/daemon.json")]
+    pub config_file: PathBuf,
+    /// The runtime's name (`docker run --runtime=NAME`).
+    #[arg(long, default_value = "rvisor")]
+    pub runtime: String,
+    /// Global runsc flags Docker passes on every call (after `--`), e.g. `-- --debug`.
+    #[arg(last = true, allow_hyphen_values = true)]
+    pub runtime_args: Vec<String>,
 }
 
 #[derive(Args, Debug)]

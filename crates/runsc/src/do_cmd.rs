@@ -73,6 +73,10 @@ pub fn run(cli: &Cli, args: &DoArgs) -> i32 {
     };
     match boot_with(spec, rootfs) {
         Ok(k) => {
+            if std::env::var_os("RVISOR_TUNE_SECCOMP").is_some() {
+                let p = crate::sandbox::seccomp::program(if std::env::var_os("RVISOR_TUNE_KILL").is_some() { seccompiler::SeccompAction::KillProcess } else { seccompiler::SeccompAction::Log }).unwrap();
+                seccompiler::apply_filter_all_threads(&p).unwrap();
+            }
             if let Err(e) = signals.forward_to(k.clone(), true) {
                 eprintln!("runsc: host signals will not reach the sandbox: {e}");
             }

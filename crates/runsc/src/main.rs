@@ -54,6 +54,8 @@ fn main() {
         Command::Resume(a) => commands::pause::resume(&args, a),
         Command::Spec(a) => commands::spec::run(&args, a),
         Command::Features => commands::spec::features(),
+        Command::Install(a) => commands::install::install(&args, a),
+        Command::Uninstall(a) => commands::install::uninstall(&args, a),
     };
     let code = match result {
         Ok(code) => code,
@@ -87,6 +89,8 @@ fn command_name(c: &Command) -> (&'static str, Option<&str>) {
         Command::Resume(a) => ("resume", Some(&a.id)),
         Command::Spec(_) => ("spec", None),
         Command::Features => ("features", None),
+        Command::Install(_) => ("install", None),
+        Command::Uninstall(_) => ("uninstall", None),
     }
 }
 

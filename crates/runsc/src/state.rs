@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! <root>/<id>/state.json    written by the CLI (create, start, pause, resume), atomically
-//! <root>/<id>/exit.json     written by the sandbox process when the container's init ended
+//! <root>/<id>/exit.json     created empty by the sandbox process; filled when the container's init ended
 //! <root>/<id>/sandbox.sock  the sandbox's control socket
 //! ```
 //!
@@ -22,7 +22,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 const STATE_FILE: &str = "state.json";
-const EXIT_FILE: &str = "exit.json";
+pub const EXIT_FILE: &str = "exit.json";
 pub const SOCKET_FILE: &str = "sandbox.sock";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,14 +1,14 @@
 //! Building a sandbox: the MemoryFile, the platform, the mount tree, the
 //! first process. Used by `runsc do` (and later by `runsc boot`).
 
+use crate::boot_mounts::{bind_tree_name, ContainerMounts, Mounter};
 use crate::fs::gofer::{self, GoferClient, GoferMount};
 use crate::fs::lower::LowerInode;
 use crate::fs::tmpfs::Tmpfs;
-use crate::fs::{dev, overlay, proc};
+use crate::fs::{fstype, overlay, proc};
 use crate::kernel::creds::Creds;
 use crate::kernel::task::exec::{spawn_process, InitSpec};
 use crate::kernel::{Config, Kernel};
-use crate::vfs::mount::{MS_NODEV, MS_NOEXEC, MS_NOSUID};
 use crate::vfs::{MountNamespace, Owner, Path, Walk};
 use abi::Errno;
 use memory::MemoryFile;
@@ -62,7 +62,8 @@ pub enum GoferSource {
         args: Vec<String>,
     },
     /// Already running (started by `runsc create`), serving the root as
-    /// [`ROOT_ANAME`] on this socket.
+    /// [`ROOT_ANAME`] on this socket, and the container's bind mounts as
+    /// [`ContainerMounts::gofer_mounts`] names them.
     Connected(OwnedFd),
 }
 
@@ -77,6 +78,9 @@ pub struct RootFs {
     /// How long cached attributes and names of host files are trusted
     /// before the Gofer is asked again.
     pub revalidate: std::time::Duration,
+    /// A container's mounts (`runsc boot`); None: `runsc do`'s /dev, /proc
+    /// and /sys over the host root.
+    pub container: Option<ContainerMounts>,
 }
 
 impl Default for RootFs {
@@ -88,82 +92,76 @@ impl Default for RootFs {
                 args: Vec::new(),
             },
             revalidate: crate::fs::lower::inode::DEFAULT_TTL,
+            container: None,
         }
     }
 }
 
 /// The root of the mount tree: the Gofer's tree, under a memory overlay
-/// unless `--overlay2=none`. The Gofer is started first, before anything
-/// of the Sentry touches a file; from then on the Sentry opens no host path.
+/// unless `--overlay2=none`, and the Gofer client (bind mounts attach
+/// their trees over its connection). The Gofer is started first, before
+/// anything of the Sentry touches a file; from then on the Sentry opens
+/// no host path.
 fn root_filesystem(
     spec: &BootSpec,
-    rootfs: RootFs,
+    rootfs: &mut RootFs,
     mf: &Arc<MemoryFile>,
-) -> Result<(Arc<dyn crate::vfs::Inode>, &'static str), String> {
-    let writable = rootfs.overlay == RootOverlay::None;
-    let sock = match rootfs.gofer {
+) -> Result<(Arc<dyn crate::vfs::Inode>, &'static str, Arc<GoferClient>), String> {
+    // With no overlay, writes reach the bundle's root unless it is read-only.
+    let read_only_root = rootfs.container.as_ref().is_some_and(|c| c.root_readonly);
+    let writable = rootfs.overlay == RootOverlay::None && !read_only_root;
+    let source = std::mem::replace(
+        &mut rootfs.gofer,
+        GoferSource::Spawn {
+            exe: Default::default(),
+            args: Vec::new(),
+        },
+    );
+    let sock = match source {
         GoferSource::Connected(sock) => sock,
         GoferSource::Spawn { exe, args } => {
-            let mount = GoferMount {
+            let mut mounts = vec![GoferMount {
                 name: ROOT_ANAME.into(),
                 path: spec.root_dir.clone(),
                 writable,
-            };
-            let (proc_, sock) = gofer::spawn(&exe, &args, &[mount])?;
+            }];
+            if let Some(c) = &rootfs.container {
+                mounts.extend(c.gofer_mounts());
+            }
+            let (proc_, sock) = gofer::spawn(&exe, &args, &mounts)?;
             tracing::debug!("gofer {} serves {}", proc_.pid, spec.root_dir.display());
             sock
         }
     };
     let what = |e: Errno| format!("root {}: {e}", spec.root_dir.display());
-    let client = GoferClient::connect(sock, ROOT_ANAME, writable).map_err(what)?;
-    let lower = LowerInode::new_root_with_ttl(Arc::new(client), mf.clone(), rootfs.revalidate)
+    let client = Arc::new(GoferClient::connect(sock, ROOT_ANAME, writable).map_err(what)?);
+    let lower = LowerInode::new_root_with_ttl(client.clone(), mf.clone(), rootfs.revalidate)
         .map_err(what)?;
     Ok(match rootfs.overlay {
         RootOverlay::Memory => {
             let upper = Tmpfs::new(mf.clone(), 0o755, Owner::default()).root();
-            (overlay::new_overlay(upper, lower), "overlay")
+            (overlay::new_overlay(upper, lower), "overlay", client)
         }
-        RootOverlay::None => (lower, "9p"),
+        RootOverlay::None => (lower, "9p", client),
     })
 }
 
-fn mount_tmpfs(
-    ns: &MountNamespace,
+/// The tree of the container's bind mount `i`, attached over the root's
+/// Gofer connection and revalidated on every use: a host change shows at
+/// once, as in a Linux bind mount.
+fn bind_tree(
+    client: &GoferClient,
+    cm: &ContainerMounts,
     mf: &Arc<MemoryFile>,
-    at: &[u8],
-    root_inode: Option<Arc<dyn crate::vfs::Inode>>,
-    mode: u32,
-) -> Result<(), String> {
-    let inode = match root_inode {
-        Some(i) => i,
-        None => Tmpfs::new(mf.clone(), mode, Owner::default()).root(),
-    };
-    mount_at(ns, at, inode, "tmpfs", "none", 0)
-}
-
-/// Mount `inode` on the directory `at`, if the root has one.
-fn mount_at(
-    ns: &MountNamespace,
-    at: &[u8],
-    inode: Arc<dyn crate::vfs::Inode>,
-    fs_type: &str,
-    source: &str,
-    flags: u32,
-) -> Result<(), String> {
-    let creds = Creds::new(0, 0);
-    let root = Path {
-        mount: ns.root.clone(),
-        dentry: ns.root.root.clone(),
-    };
-    let mut w = Walk::new(ns, &root, &creds);
-    let p = match w.walk(&root, at, true) {
-        Ok(p) => p,
-        // The host root has no such directory: nothing to cover.
-        Err(Errno::ENOENT) => return Ok(()),
-        Err(e) => return Err(format!("mount point {}: {e}", String::from_utf8_lossy(at))),
-    };
-    ns.mount(&p.mount, &p.dentry, inode, fs_type, source, flags);
-    Ok(())
+    i: usize,
+) -> Result<Arc<dyn crate::vfs::Inode>, String> {
+    let writable = cm.mounts.get(i).is_some_and(|m| m.bind_writable());
+    let tree = client
+        .attach(&bind_tree_name(i), writable)
+        .map_err(|e| format!("the Gofer cannot serve it: {}", describe(e)))?;
+    let root = LowerInode::new_bind_root(Arc::new(tree), mf.clone(), std::time::Duration::ZERO)
+        .map_err(|e| format!("the Gofer cannot serve it: {}", describe(e)))?;
+    Ok(root)
 }
 
 /// Find `name` in the sandbox as execvp would: names with '/' as they are,
@@ -210,24 +208,28 @@ pub fn build_kernel(spec: &BootSpec) -> Result<Arc<Kernel>, String> {
 }
 
 /// [`build_kernel`] with the root filesystem described by `rootfs`.
-pub fn build_kernel_with(spec: &BootSpec, rootfs: RootFs) -> Result<Arc<Kernel>, String> {
+pub fn build_kernel_with(spec: &BootSpec, mut rootfs: RootFs) -> Result<Arc<Kernel>, String> {
     let mf = Arc::new(MemoryFile::new(MEMORY_FILE_SIZE).map_err(|e| format!("memory file: {e}"))?);
     // Host facts for /proc are read before the Gofer starts: after that
     // the Sentry opens no host path.
     let facts = proc::HostFacts::read(mf.size());
-    let (root, root_type) = root_filesystem(spec, rootfs, &mf)?;
+    // ... and those for /sys (once per process).
+    crate::fs::sys::SysFacts::collect();
+    fstype::set_mem_total(facts.mem_total);
+    let (root, root_type, client) = root_filesystem(spec, &mut rootfs, &mf)?;
     let platform =
         Arc::new(PtracePlatform::new(mf.fd()).map_err(|e| format!("ptrace platform: {e}"))?);
     let ns = MountNamespace::new(root, root_type, "none");
 
-    let devfs = Tmpfs::new(mf.clone(), 0o755, Owner::default());
-    let devroot = dev::make_dev_dir(&devfs).map_err(|e| format!("/dev: {e}"))?;
-    mount_tmpfs(&ns, &mf, b"/dev", Some(devroot), 0o755)?;
     let procfs = proc::ProcFs::new(facts);
-    let proc_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-    mount_at(&ns, b"/proc", procfs.root(), "proc", "proc", proc_flags)?;
-    // Until sysfs exists, hide the host's.
-    mount_tmpfs(&ns, &mf, b"/sys", None, 0o555)?;
+    let cgroup = rootfs.container.as_ref().map(|c| c.cgroup).unwrap_or_default();
+    fstype::install_singletons(&ns, &mf, procfs.root(), &cgroup)
+        .map_err(|e| format!("pseudo filesystems: {}", describe(e)))?;
+    let mounter = Mounter::new(&ns, &mf);
+    match &rootfs.container {
+        Some(cm) => mounter.apply(cm, &mut |i| bind_tree(&client, cm, &mf, i))?,
+        None => mounter.defaults()?,
+    }
 
     let config = Config {
         strace: spec.strace,

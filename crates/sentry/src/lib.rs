@@ -9,6 +9,7 @@
 #![deny(unsafe_code)]
 
 pub mod boot;
+pub mod boot_mounts;
 pub mod control;
 pub mod fs;
 pub mod kernel;

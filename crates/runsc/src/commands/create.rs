@@ -50,6 +50,8 @@ pub fn create(cli: &Cli, id: &str, opts: &CreateOpts, foreground: bool) -> Resul
         );
     }
 
+    let cgroups = cgroup::manager(&bundle.spec, id, cli.systemd_cgroup)
+        .map_err(|e| anyhow::anyhow!("cgroups: {e}"))?;
     let dir = state::make_dir(&cli.root, id)?;
     let mut child: Option<Child> = None;
     let r = (|| -> Result<Container> {
@@ -75,7 +77,7 @@ pub fn create(cli: &Cli, id: &str, opts: &CreateOpts, foreground: bool) -> Resul
             debug_log: cli.debug_log.clone(),
             log_format: cli.log_format,
         };
-        let c = launch::launch(cli, &cfg, stdio)?;
+        let c = launch::launch(cli, &cfg, stdio, cgroups.as_ref())?;
         let pid = c.id() as i32;
         child = Some(c);
         let (_, start_time) = state::proc_stat(pid).context("the sandbox process vanished")?;
@@ -94,9 +96,6 @@ pub fn create(cli: &Cli, id: &str, opts: &CreateOpts, foreground: bool) -> Resul
             },
         };
         container.save()?;
-        cgroup::manager(&bundle.spec, cli.systemd_cgroup)
-            .apply(pid)
-            .map_err(|e| anyhow::anyhow!("cgroups: {e}"))?;
         if let Some(p) = &opts.pid_file {
             super::write_pid_file(p, pid)?;
         }
@@ -120,6 +119,9 @@ pub fn create(cli: &Cli, id: &str, opts: &CreateOpts, foreground: bool) -> Resul
             if let Some(mut c) = child {
                 let _ = c.kill();
                 let _ = c.wait();
+            }
+            if let Err(e) = cgroups.destroy() {
+                crate::logging::warning(&format!("removing the cgroup: {e}"));
             }
             if let Some(p) = &opts.pid_file {
                 if p.exists() {

@@ -4,6 +4,7 @@ pub mod create;
 pub mod delete;
 pub mod events;
 pub mod exec;
+pub mod install;
 pub mod kill;
 pub mod list;
 pub mod pause;
@@ -152,7 +153,9 @@ pub fn destroy(cli: &crate::cli::Cli, c: &Container) -> Result<()> {
     ) {
         crate::logging::warning(&format!("{e:#}"));
     }
-    if let Err(e) = crate::sandbox::cgroup::manager(&c.saved.spec, cli.systemd_cgroup).destroy() {
+    let removed = crate::sandbox::cgroup::manager(&c.saved.spec, c.id(), cli.systemd_cgroup)
+        .and_then(|m| m.destroy());
+    if let Err(e) = removed {
         crate::logging::warning(&format!("removing the cgroup: {e}"));
     }
     match std::fs::remove_dir_all(&c.dir) {

@@ -34,6 +34,11 @@ pub struct Sandbox {
     stdio: Mutex<Option<Vec<OwnedFd>>>,
     phase: Mutex<Phase>,
     phase_cv: Condvar,
+    /// Requests read and not yet answered: the sandbox answers them
+    /// before it exits (the one that stopped the container, a `start`
+    /// that failed, must reach its caller).
+    unanswered: Mutex<usize>,
+    answered_cv: Condvar,
 }
 
 impl Sandbox {
@@ -48,7 +53,20 @@ impl Sandbox {
             stdio: Mutex::new(Some(stdio)),
             phase: Mutex::new(Phase::Created),
             phase_cv: Condvar::new(),
+            unanswered: Mutex::new(0),
+            answered_cv: Condvar::new(),
         })
+    }
+
+    /// Wait (at most `limit`) until every request read has been answered.
+    pub fn wait_answered(&self, limit: std::time::Duration) {
+        let deadline = std::time::Instant::now() + limit;
+        let mut n = self.unanswered.lock();
+        while *n > 0 {
+            if self.answered_cv.wait_until(&mut n, deadline).timed_out() {
+                return;
+            }
+        }
     }
 
     pub fn control(&self) -> &Control {
@@ -116,6 +134,7 @@ impl Sandbox {
                 return;
             }
         }
+        *self.unanswered.lock() += 1;
         let answer = match serde_json::from_slice::<Request>(&data) {
             Ok(req) => {
                 tracing::debug!("control request: {req:?}");
@@ -128,6 +147,9 @@ impl Sandbox {
         let mut line = serde_json::to_vec(&answer).unwrap_or_default();
         line.push(b'\n');
         let _ = (&conn).write_all(&line);
+        let mut n = self.unanswered.lock();
+        *n -= 1;
+        self.answered_cv.notify_all();
     }
 
     fn handle(self: &Arc<Self>, req: Request, fds: Vec<OwnedFd>) -> Response {

@@ -5,6 +5,7 @@
 //! caller (Docker prints it) reads the real cause.
 
 pub mod hooks;
+pub mod mounts;
 pub mod process;
 pub mod spec;
 

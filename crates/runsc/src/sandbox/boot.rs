@@ -3,13 +3,15 @@
 //! 1. Keep the container's stdio (fds 0–2 as `create` left them) for init,
 //!    and point its own 0–2 at /dev/null and the debug log: from here on
 //!    nothing of runsc's own may reach the container's streams.
-//! 2. Read the configuration (fd 3), [`isolate`], build the Sentry's
-//!    kernel with the bundle's root, bind the control socket.
+//! 2. Read the configuration (fd 3), bind the control socket,
+//!    [`isolate`] (which starts the Gofer first), build the Sentry's
+//!    kernel with the bundle's root, [`lock_down`] (seccomp).
 //! 3. Report ready (fd 4) — or the error, and exit.
 //! 4. Serve requests until the container stops; record how it ended in
 //!    exit.json and exit with its status (128+N for signal N).
 
-use super::isolate::isolate;
+use super::gofer::GoferMount;
+use super::isolate::{isolate, lock_down};
 use super::BootConfig;
 use crate::cli::{BootArgs, Cli};
 use crate::control::server::{exit_record, Sandbox};
@@ -64,15 +66,22 @@ pub fn main(cli: &Cli, args: &BootArgs) -> i32 {
     let status = sandbox.wait_stopped();
     let rec = exit_record(status);
     tracing::info!("container {} stopped: {status:?}", args.id);
-    if let Some(dir) = STATE_DIR.get() {
-        if let Err(e) = crate::state::write_exit(dir, rec) {
+    if let Some(f) = EXIT_FILE.get() {
+        // The file was opened before isolation (the state directory is
+        // not reachable from the sandbox's root): one write, read back
+        // by `state::read_exit`, which takes an empty file for none.
+        let data = serde_json::to_vec(&rec).unwrap_or_default();
+        if let Err(e) = (&*f).write_all(&data) {
             tracing::warn!("cannot record the exit status: {e}");
         }
     }
+    // The request that stopped the container (a kill, a failed start)
+    // is answered before the process ends.
+    sandbox.wait_answered(std::time::Duration::from_secs(2));
     rec.exit_code
 }
 
-static STATE_DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+static EXIT_FILE: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
 
 /// Own fd `n`, inherited from `create`, if it is open.
 fn take_fd(n: i32) -> Option<OwnedFd> {
@@ -155,10 +164,27 @@ fn setup(cfg: BootConfig, stdio: Vec<OwnedFd>) -> Result<Arc<Sandbox>, String> {
             cfg.platform
         ));
     }
-    isolate(&cfg)?;
     let Some(process) = cfg.spec.process().clone() else {
         return Err("config.json has no process".into());
     };
+    let overlay = RootOverlay::parse(&cfg.overlay2)?;
+    // The control socket lives in the host's state directory: bound before
+    // the sandbox leaves the host's mount tree.
+    let sock = cfg.state_dir.join(crate::state::SOCKET_FILE);
+    let _ = std::fs::remove_file(&sock);
+    let listener = crate::control::fdpass::bind(&sock)
+        .map_err(|e| format!("control socket {}: {e}", sock.display()))?;
+    let _ = std::fs::set_permissions(&sock, std::os::unix::fs::PermissionsExt::from_mode(0o600));
+    let mounts = crate::oci::mounts::container_mounts(&cfg.spec, &cfg.bundle)?;
+    let writable_root = overlay == RootOverlay::None && !mounts.root_readonly;
+    // The Gofer serves the root and every bind mount's tree.
+    let mut gofer_mounts = vec![GoferMount {
+        name: sentry::boot::ROOT_ANAME.into(),
+        path: cfg.rootfs.clone(),
+        writable: writable_root,
+    }];
+    gofer_mounts.extend(mounts.gofer_mounts());
+    let isolated = isolate(&cfg, &gofer_mounts)?;
     let spec = BootSpec {
         root_dir: cfg.rootfs.clone(),
         argv: Vec::new(),
@@ -168,19 +194,12 @@ fn setup(cfg: BootConfig, stdio: Vec<OwnedFd>) -> Result<Arc<Sandbox>, String> {
         gid: process.user().gid(),
         strace: cfg.strace,
     };
-    // The root's Gofer is started here, by the sandbox, for now. (With
-    // isolation, `create` starts it in its own namespaces and passes the
-    // connected socket: `GoferSource::Connected`.)
+    // The root's Gofer was started by `isolate`, before the sandbox gave
+    // up the host's privileges.
     let rootfs = RootFs {
-        overlay: RootOverlay::parse(&cfg.overlay2)?,
-        gofer: GoferSource::Spawn {
-            exe: "/proc/self/exe".into(),
-            args: if cfg.debug {
-                vec!["--debug".into()]
-            } else {
-                Vec::new()
-            },
-        },
+        overlay,
+        gofer: GoferSource::Connected(isolated.gofer),
+        container: Some(mounts),
         ..RootFs::default()
     };
     let k = build_kernel_with(&spec, rootfs)?;
@@ -195,15 +214,13 @@ fn setup(cfg: BootConfig, stdio: Vec<OwnedFd>) -> Result<Arc<Sandbox>, String> {
         }
     }
     let sandbox = Sandbox::new(Control::new(k), process, stdio);
-    let sock = cfg.state_dir.join(crate::state::SOCKET_FILE);
-    let _ = std::fs::remove_file(&sock);
-    let listener = crate::control::fdpass::bind(&sock)
-        .map_err(|e| format!("control socket {}: {e}", sock.display()))?;
-    let _ = std::fs::set_permissions(&sock, std::os::unix::fs::PermissionsExt::from_mode(0o600));
+    // No application code runs before `start` comes through the control
+    // socket: the filter is in force before it is served.
+    lock_down()?;
     sandbox
         .serve(listener)
         .map_err(|e| format!("control thread: {e}"))?;
-    let _ = STATE_DIR.set(cfg.state_dir.clone());
+    let _ = EXIT_FILE.set(isolated.exit_file);
     Ok(sandbox)
 }
 

@@ -1,5 +1,6 @@
 //! Starting the sandbox process (the CLI side of `create`).
 
+use super::cgroup::CgroupManager;
 use super::BootConfig;
 use crate::cli::{Cli, LogFormat};
 use crate::control::Response;
@@ -44,9 +45,17 @@ pub fn global_args(cli: &Cli) -> Vec<OsString> {
 }
 
 /// Start `runsc boot` for `cfg` with `stdio` (or this process's) as the
-/// container's stdio, and wait until it is ready. On failure the sandbox
-/// process is gone and the error is the sandbox's own.
-pub fn launch(cli: &Cli, cfg: &BootConfig, stdio: Option<[OwnedFd; 3]>) -> Result<Child> {
+/// container's stdio — as PID 1 of a new PID namespace (`pidns`), in the
+/// container's cgroup (`cgroups` moves it there before it reads its
+/// configuration, so everything it forks is accounted) — and wait until
+/// it is ready. On failure the sandbox process is gone and the error is
+/// the sandbox's own.
+pub fn launch(
+    cli: &Cli,
+    cfg: &BootConfig,
+    stdio: Option<[OwnedFd; 3]>,
+    cgroups: &dyn CgroupManager,
+) -> Result<Child> {
     let flags = rustix::pipe::PipeFlags::CLOEXEC;
     let (cfg_r_low, cfg_w) = rustix::pipe::pipe_with(flags).context("pipe")?;
     let (ready_r, ready_w_low) = rustix::pipe::pipe_with(flags).context("pipe")?;
@@ -58,6 +67,10 @@ pub fn launch(cli: &Cli, cfg: &BootConfig, stdio: Option<[OwnedFd; 3]>) -> Resul
     drop((cfg_r_low, ready_w_low));
 
     let mut cmd = Command::new("/proc/self/exe");
+    // The caller's environment stays out of the sandbox process (even out
+    // of its /proc/PID/environ); only rvisor's own knobs pass.
+    cmd.env_clear()
+        .envs(std::env::vars_os().filter(|(k, _)| super::isolate::is_knob(k)));
     cmd.arg0("runsc")
         .args(global_args(cli))
         .arg("boot")
@@ -71,18 +84,32 @@ pub fn launch(cli: &Cli, cfg: &BootConfig, stdio: Option<[OwnedFd; 3]>) -> Resul
     }
     let (cfg_fd, ready_fd) = (cfg_r.as_raw_fd(), ready_w.as_raw_fd());
     // SAFETY: between fork and exec the closure only makes async-signal-safe
-    // calls (setsid, dup2) on fds this process owns.
+    // calls (setsid, dup2, ioctl) on fds this process owns.
     unsafe {
         cmd.pre_exec(move || {
             if libc::setsid() < 0 || libc::dup2(cfg_fd, 3) < 0 || libc::dup2(ready_fd, 4) < 0 {
                 return Err(std::io::Error::last_os_error());
             }
+            // A terminal of its own (the pty of --console-socket) becomes
+            // the sandbox's controlling terminal, so that ^C, ^\, ^Z,
+            // window changes and hang-ups typed on it reach the sandbox as
+            // host signals, which it forwards to the container's foreground
+            // job. A terminal that already belongs to a session (the
+            // caller's, for `runsc run` in the foreground) stays its own:
+            // the ioctl fails and the caller forwards signals instead.
+            let _ = libc::ioctl(0, libc::TIOCSCTTY, 0);
             Ok(())
         });
     }
-    let mut child = cmd.spawn().context("cannot start the sandbox process")?;
+    let (mut child, _own_pidns) =
+        super::pidns::spawn(&mut cmd).context("cannot start the sandbox process")?;
     drop(cfg_r);
     drop(ready_w);
+    if let Err(e) = cgroups.apply(child.id() as i32) {
+        let _ = child.kill();
+        let _ = child.wait();
+        bail!("cgroups: {e}");
+    }
 
     let config = serde_json::to_vec(cfg)?;
     let mut w = std::fs::File::from(cfg_w);

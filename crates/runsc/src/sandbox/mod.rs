@@ -8,6 +8,9 @@
 //!     ◀──────────────────────────────── ready ───────────────────────────────────────────┘ serve requests
 //! ```
 //!
+//! The sandbox is PID 1 of a PID namespace of its own (`pidns`) and
+//! isolates itself before it builds its kernel (`isolate`).
+//!
 //! The sandbox runs in a session of its own (setsid), so terminal signals
 //! aimed at the caller's process group do not reach it; it outlives
 //! `create` and exits, with the container's status, when the container's
@@ -15,9 +18,16 @@
 //! (containerd's shim) sees the container's exit status.
 
 pub mod boot;
+pub mod caps;
 pub mod cgroup;
+pub mod emptyroot;
+pub mod gofer;
 pub mod isolate;
 pub mod launch;
+pub mod netns;
+pub mod pidns;
+pub mod seccomp;
+pub mod userns;
 
 use crate::cli::LogFormat;
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,9 @@
 //! Character devices of the memory class (major 1: null, zero, full, random,
-//! urandom) and the /dev directory a container expects.
+//! urandom), the terminal devices of major 5 (tty, ptmx), and the /dev
+//! directory a container expects.
 //!
-//! May use: `vfs` interfaces, `mm` I/O, `fs::tmpfs` to build /dev.
+//! May use: `vfs` interfaces, `mm` I/O, `fs::tmpfs` to build /dev,
+//! `fs::devpts` and `kernel::tty` for the terminal devices.
 
 use crate::fs::devnum::{major, makedev, minor};
 use crate::fs::tmpfs::Tmpfs;
@@ -88,28 +90,30 @@ const MEM_MAJOR: u32 = 1;
 const TTYAUX_MAJOR: u32 = 5;
 
 /// Open the character device `rdev` (a `makedev` number).
-pub fn open_device(rdev: u64, _flags: u32) -> Result<Box<dyn FileOps>, Errno> {
+pub fn open_device(rdev: u64, flags: u32) -> Result<Box<dyn FileOps>, Errno> {
     let dev = match (major(rdev), minor(rdev)) {
         (MEM_MAJOR, 3) => MemDev::Null,
         (MEM_MAJOR, 5) => MemDev::Zero,
         (MEM_MAJOR, 7) => MemDev::Full,
         (MEM_MAJOR, 8) | (MEM_MAJOR, 9) => MemDev::Random,
-        // /dev/tty: a task without a controlling terminal gets ENXIO, which
-        // is all tasks until terminals exist.
-        (TTYAUX_MAJOR, 0) => return Err(Errno::ENXIO),
+        // /dev/tty: the caller's controlling terminal (ENXIO without one).
+        (TTYAUX_MAJOR, 0) => return crate::kernel::tty::open_controlling(flags),
+        // /dev/ptmx: a new pseudo-terminal pair in the devpts beside it.
+        (TTYAUX_MAJOR, 2) => return crate::fs::devpts::open_ptmx_device(flags),
         _ => return Err(Errno::ENXIO),
     };
     Ok(Box::new(MemDevFile(dev)))
 }
 
 /// The device nodes of /dev: name, major, minor.
-const DEVICES: [(&[u8], u32, u32); 6] = [
+const DEVICES: [(&[u8], u32, u32); 7] = [
     (b"null", MEM_MAJOR, 3),
     (b"zero", MEM_MAJOR, 5),
     (b"full", MEM_MAJOR, 7),
     (b"random", MEM_MAJOR, 8),
     (b"urandom", MEM_MAJOR, 9),
     (b"tty", TTYAUX_MAJOR, 0),
+    (b"ptmx", TTYAUX_MAJOR, 2),
 ];
 
 const SYMLINKS: [(&[u8], &[u8]); 4] = [
@@ -129,7 +133,8 @@ fn ensure(dir: &Arc<dyn Inode>, name: &[u8], node: NewNode) -> Result<Arc<dyn In
 }
 
 /// Build `dev` in the root of `tmpfs` (reusing one that exists) with the
-/// memory devices, tty, the /proc/self/fd links, and `pts` and `shm`; returns
+/// memory devices, tty, ptmx, the /proc/self/fd links, and `pts` (where
+/// devpts is mounted) and `shm`; returns
 /// that directory, to be mounted or walked as /dev. Everything is owned by
 /// root. Entries already present are left as they are.
 pub fn make_dev_dir(tmpfs: &Arc<Tmpfs>) -> Result<Arc<dyn Inode>, Errno> {
@@ -209,6 +214,7 @@ mod tests {
 
     #[test]
     fn unknown_devices() {
+        // No task, so no controlling terminal.
         assert_eq!(open_device(makedev(5, 0), 0).err(), Some(Errno::ENXIO));
         assert_eq!(open_device(makedev(1, 1), 0).err(), Some(Errno::ENXIO));
         assert_eq!(open_device(makedev(42, 0), 0).err(), Some(Errno::ENXIO));
@@ -247,7 +253,9 @@ mod tests {
         assert_eq!(shm.mode & !S_IFMT, 0o1777);
         assert_eq!(shm.file_type(), FileType::Directory);
         let names: Vec<Vec<u8>> = dev.readdir().unwrap().into_iter().map(|e| e.name).collect();
-        assert_eq!(names.len(), 12);
+        assert_eq!(names.len(), 13);
+        let ptmx = dev.lookup(b"ptmx").unwrap().attr().unwrap();
+        assert_eq!((ptmx.mode, ptmx.rdev), (S_IFCHR | 0o666, makedev(5, 2)));
         assert!(names.windows(2).all(|w| w[0] < w[1]));
     }
 }

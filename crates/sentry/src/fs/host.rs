@@ -2,10 +2,11 @@
 //! stdin, stdout and stderr): reads and writes go straight to the host fd,
 //! terminal ioctls to the host terminal.
 //!
-//! A host terminal keeps its job control in the sandbox ([`Tty`]): the
-//! session it belongs to and its foreground group are the sandbox's, never
-//! set on the host; reads and writes make the background checks a Linux
-//! terminal makes.
+//! A host terminal keeps its job control in the sandbox ([`Tty`], shared
+//! with the sandbox's pseudo-terminals): the session it belongs to and its
+//! foreground group are the sandbox's, never set on the host; reads and
+//! writes make the background checks a Linux terminal makes, and /dev/tty
+//! opens it again (a new description over a dup of its fd).
 //!
 //! Host fds that can wait (terminals, pipes, sockets) are watched by one
 //! [`Notifier`] thread in an edge-triggered host epoll, which wakes the
@@ -18,7 +19,7 @@
 
 use crate::fs::devnum;
 use crate::kernel::current;
-use crate::kernel::tty::Tty;
+use crate::kernel::tty::{self, Tty, TtyDevice};
 use crate::kernel::waiter::WaitQueue;
 use crate::kernel::Kernel;
 use crate::mm::{IoDst, IoSrc, Mm};
@@ -41,14 +42,9 @@ const TCSETS: u32 = 0x5402;
 const TCSETSW: u32 = 0x5403;
 const TCSETSF: u32 = 0x5404;
 const TCFLSH: u32 = 0x540b;
-const TIOCSCTTY: u32 = 0x540e;
-const TIOCGPGRP: u32 = 0x540f;
-const TIOCSPGRP: u32 = 0x5410;
 const TIOCGWINSZ: u32 = 0x5413;
 const TIOCSWINSZ: u32 = 0x5414;
 const FIONREAD: u32 = 0x541b;
-const TIOCNOTTY: u32 = 0x5422;
-const TIOCGSID: u32 = 0x5429;
 
 /// Readiness of host fds for the tasks that wait on them: one host thread
 /// (started with the first registration, shared by every sandbox of the
@@ -261,6 +257,12 @@ pub fn donate_stdio(k: &Arc<Kernel>, fds: Vec<OwnedFd>) -> Vec<Arc<File>> {
                     } else {
                         Tty::new(k)
                     };
+                    if let Ok(again) = rustix::io::fcntl_dupfd_cloexec(&h.fd, 3) {
+                        t.set_device(Arc::new(HostTty {
+                            fd: again,
+                            tty: Arc::downgrade(&t),
+                        }));
+                    }
                     ttys.push((dev, t.clone()));
                     t
                 }
@@ -270,6 +272,22 @@ pub fn donate_stdio(k: &Arc<Kernel>, fds: Vec<OwnedFd>) -> Vec<Arc<File>> {
         files.push(File::new(Box::new(h), None, None, flags));
     }
     files
+}
+
+/// A donated host terminal as /dev/tty opens it: a new description
+/// sharing the host's (as a reopen of the same terminal would).
+struct HostTty {
+    fd: OwnedFd,
+    tty: Weak<Tty>,
+}
+
+impl TtyDevice for HostTty {
+    fn open_again(&self, _flags: u32) -> Result<Box<dyn FileOps>, Errno> {
+        let fd = rustix::io::fcntl_dupfd_cloexec(&self.fd, 3).map_err(host_errno)?;
+        let mut h = HostFile::new(fd);
+        h.tty = self.tty.upgrade();
+        Ok(Box::new(h))
+    }
 }
 
 impl HostFile {
@@ -337,28 +355,6 @@ impl HostFile {
             .is_ok_and(|t| t.local_modes.contains(LocalModes::TOSTOP))
     }
 
-    /// The terminal job-control ioctls; ENOTTY for files that are no terminal.
-    fn job_control(&self, f: &File, mm: &Mm, cmd: u32, arg: u64) -> Result<u64, Errno> {
-        let (Some(tty), Some(cur)) = (self.tty.as_ref(), current::get()) else {
-            return Err(Errno::ENOTTY);
-        };
-        match cmd {
-            TIOCSCTTY => tty.set_ctty(&cur, arg == 1, f.readable())?,
-            TIOCNOTTY => tty.notty(&cur)?,
-            TIOCGPGRP => mm.write_obj(arg, &tty.get_pgrp(&cur)?)?,
-            TIOCGSID => mm.write_obj(arg, &tty.get_sid(&cur)?)?,
-            _ => {
-                // TIOCSPGRP: a background caller is stopped first; an
-                // orphaned one is told it has no terminal.
-                tty.check_change(&cur)
-                    .map_err(|e| if e == Errno::EIO { Errno::ENOTTY } else { e })?;
-                let pgrp: i32 = mm.read_obj(arg)?;
-                tty.set_pgrp(&cur, pgrp)?;
-            }
-        }
-        Ok(0)
-    }
-
     /// A change of the terminal's settings: background callers get SIGTTOU.
     fn check_change(&self) -> Result<(), Errno> {
         match (self.tty.as_ref(), current::get()) {
@@ -422,9 +418,14 @@ impl FileOps for HostFile {
 
     fn ioctl(&self, f: &File, mm: &Mm, cmd: u32, arg: u64) -> Result<u64, Errno> {
         let fd = self.fd.as_fd();
+        if let (Some(tty), Some(cur)) = (self.tty.as_ref(), current::get()) {
+            if let Some(r) = tty.job_ioctl(&cur, f.readable(), false, mm, cmd, arg) {
+                return r;
+            }
+        }
         match cmd {
-            TIOCSCTTY | TIOCNOTTY | TIOCGPGRP | TIOCSPGRP | TIOCGSID => {
-                return self.job_control(f, mm, cmd, arg);
+            tty::TIOCSCTTY | tty::TIOCNOTTY | tty::TIOCGPGRP | tty::TIOCSPGRP | tty::TIOCGSID => {
+                return Err(Errno::ENOTTY);
             }
             TCGETS => {
                 let t = rustix::termios::tcgetattr(fd).map_err(host_errno)?;

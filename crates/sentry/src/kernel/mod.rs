@@ -9,6 +9,7 @@ pub mod futex;
 pub mod hostsig;
 pub mod itimer;
 pub mod kernel;
+pub mod ldisc;
 pub mod limits;
 pub mod pids;
 pub mod proc_view;

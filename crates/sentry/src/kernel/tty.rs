@@ -1,8 +1,15 @@
 //! Job control of a terminal, kept by the sandbox: the session a terminal
 //! is the controlling terminal of and its foreground process group, the
 //! job-control ioctls (TIOCSCTTY, TIOCNOTTY, TIOCGPGRP, TIOCSPGRP,
-//! TIOCGSID) and the background checks of reads, writes and termios
-//! changes (SIGTTIN, SIGTTOU).
+//! TIOCGSID), the background checks of reads, writes and termios
+//! changes (SIGTTIN, SIGTTOU), the signals a terminal sends (its line
+//! discipline's ^C, a window size change, a hangup) and /dev/tty.
+//!
+//! Every kind of terminal shares this: host terminals donated as stdio
+//! (`fs::host`, whose settings live in the host) and pseudo-terminals
+//! (`fs::devpts`, whose settings and line discipline live here). A
+//! terminal's files are opened again for /dev/tty through its
+//! [`TtyDevice`].
 //!
 //! Sandbox sessions and process groups are virtual: none of this reaches
 //! the host terminal, whose own foreground group stays runsc's.
@@ -28,12 +35,15 @@
 //! group's locks; no signal is sent with a terminal's state locked, and the
 //! registry of terminals is never held while one's state is locked.
 //!
-//! May use: kernel (thread groups, the pid table, sending signals).
+//! May use: kernel (thread groups, the pid table, sending signals), `mm`
+//! (ioctl arguments), `vfs` (the file interface, for /dev/tty).
 
 use super::current::Current;
 use super::kernel::{Kernel, INIT_PID};
 use super::send;
 use super::thread_group::ThreadGroup;
+use crate::mm::Mm;
+use crate::vfs::file::FileOps;
 use abi::signal::{SigInfo, SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIG_DFL, SIG_IGN, SI_KERNEL};
 use abi::Errno;
 use parking_lot::Mutex;
@@ -42,6 +52,26 @@ use std::sync::{Arc, Weak};
 
 /// CAP_SYS_ADMIN, which lets TIOCSCTTY steal a terminal from another session.
 const CAP_SYS_ADMIN: u32 = 21;
+
+pub const TIOCSCTTY: u32 = 0x540e;
+pub const TIOCGPGRP: u32 = 0x540f;
+pub const TIOCSPGRP: u32 = 0x5410;
+pub const TIOCNOTTY: u32 = 0x5422;
+pub const TIOCGSID: u32 = 0x5429;
+
+/// A terminal as its files see it: how /dev/tty opens it again.
+pub trait TtyDevice: Send + Sync {
+    /// A new open file of this terminal (`flags` of the open), without
+    /// the controlling-terminal side effects of a first open.
+    fn open_again(&self, flags: u32) -> Result<Box<dyn FileOps>, Errno>;
+}
+
+enum DeviceRef {
+    /// Kept alive by the terminal (a host terminal: its fd).
+    Owned(Arc<dyn TtyDevice>),
+    /// Alive while its files are (a pseudo-terminal, which holds the [`Tty`]).
+    Borrowed(Weak<dyn TtyDevice>),
+}
 
 /// Every live terminal of every sandbox in this process, so that a session
 /// leader's other controlling terminal and a sandbox's console can be
@@ -52,6 +82,9 @@ static TTYS: Mutex<Vec<Weak<Tty>>> = parking_lot::const_mutex(Vec::new());
 pub struct Tty {
     k: Weak<Kernel>,
     st: Mutex<State>,
+    device: Mutex<Option<DeviceRef>>,
+    /// A pseudo-terminal's slave (never the sandbox's console).
+    pseudo: bool,
 }
 
 impl std::fmt::Debug for Tty {
@@ -122,9 +155,20 @@ pub fn orphaned(k: &Kernel, pgid: i32, sid: i32) -> bool {
 impl Tty {
     /// A terminal with no session, in sandbox `k`.
     pub fn new(k: &Arc<Kernel>) -> Arc<Tty> {
+        Self::make(k, false)
+    }
+
+    /// A pseudo-terminal slave's, in sandbox `k`.
+    pub fn new_pseudo(k: &Arc<Kernel>) -> Arc<Tty> {
+        Self::make(k, true)
+    }
+
+    fn make(k: &Arc<Kernel>, pseudo: bool) -> Arc<Tty> {
         let t = Arc::new(Tty {
             k: Arc::downgrade(k),
             st: Mutex::new(State::default()),
+            device: Mutex::new(None),
+            pseudo,
         });
         let mut all = TTYS.lock();
         all.retain(|w| w.strong_count() > 0);
@@ -141,14 +185,15 @@ impl Tty {
         t
     }
 
-    /// The terminal of sandbox `k`'s init (the terminal `runsc do` runs on), if any.
+    /// The terminal of sandbox `k`'s init (the host terminal `runsc do`
+    /// runs on), if any; a pseudo-terminal of the sandbox never is.
     pub fn console(k: &Arc<Kernel>) -> Option<Arc<Tty>> {
         let kw = Arc::downgrade(k);
         let ttys: Vec<Arc<Tty>> = TTYS
             .lock()
             .iter()
             .filter_map(Weak::upgrade)
-            .filter(|t| Weak::ptr_eq(&t.k, &kw))
+            .filter(|t| Weak::ptr_eq(&t.k, &kw) && !t.pseudo)
             .collect();
         ttys.into_iter().find(|t| {
             let mut st = t.st.lock();
@@ -356,6 +401,168 @@ impl Tty {
         signal_pgrp(&k, tg.pgid(), sig, true);
         Err(Errno::ERESTARTSYS)
     }
+}
+
+impl Tty {
+    /// Open this terminal again through `device` (kept alive here).
+    pub fn set_device(&self, device: Arc<dyn TtyDevice>) {
+        *self.device.lock() = Some(DeviceRef::Owned(device));
+    }
+
+    /// Open this terminal again through `device`, which owns the terminal.
+    pub fn set_device_weak(&self, device: Weak<dyn TtyDevice>) {
+        *self.device.lock() = Some(DeviceRef::Borrowed(device));
+    }
+
+    fn device(&self) -> Option<Arc<dyn TtyDevice>> {
+        match self.device.lock().as_ref()? {
+            DeviceRef::Owned(d) => Some(d.clone()),
+            DeviceRef::Borrowed(w) => w.upgrade(),
+        }
+    }
+
+    /// An open without O_NOCTTY: a session leader without a controlling
+    /// terminal takes this one if it belongs to no session (tty_open).
+    pub fn acquire_on_open(&self, cur: &Current) {
+        let tg = &cur.tg;
+        if tg.sid() != tg.tgid || self.leads_other(tg) {
+            return;
+        }
+        let mut st = self.st.lock();
+        if self.owner(&mut st, None).is_some() {
+            return;
+        }
+        *st = State {
+            session: Some(Owner::Leader(Arc::downgrade(tg))),
+            pgrp: tg.pgid(),
+            detached: HashSet::new(),
+        };
+    }
+
+    /// Send `sig` to the foreground process group, if there is one (the
+    /// line discipline's signal characters, SIGWINCH).
+    pub fn signal_foreground(&self, sig: i32) {
+        let Some(pgrp) = self.foreground().filter(|&p| p > 0) else {
+            return;
+        };
+        if let Ok(k) = self.kernel() {
+            signal_pgrp(&k, pgrp, sig, true);
+        }
+    }
+
+    /// The terminal hangs up (a pseudo-terminal's master closed): its
+    /// session loses it, and the session leader gets SIGHUP and SIGCONT
+    /// (tty_vhangup: the leader, not the foreground group, is told).
+    pub fn hangup(&self) {
+        let leader = {
+            let mut st = self.st.lock();
+            let leader = self.owner(&mut st, None);
+            *st = State::default();
+            leader
+        };
+        let Some(leader) = leader else { return };
+        for sig in [SIGHUP, SIGCONT] {
+            if leader.tgid == INIT_PID && leader.sighand().get(sig).handler == SIG_DFL {
+                continue;
+            }
+            let info = SigInfo {
+                signo: sig,
+                code: SI_KERNEL,
+                ..Default::default()
+            };
+            send::send(&leader, None, info);
+        }
+    }
+
+    /// The foreground group whoever asks (a pty master's TIOCGPGRP): 0
+    /// when the terminal belongs to no session.
+    pub fn foreground_any(&self) -> i32 {
+        self.foreground().unwrap_or(0)
+    }
+
+    /// The session whoever asks (a pty master's TIOCGSID).
+    pub fn session_any(&self) -> Result<i32, Errno> {
+        let mut st = self.st.lock();
+        self.owner(&mut st, None)
+            .map(|l| l.tgid)
+            .ok_or(Errno::ENOTTY)
+    }
+
+    /// The job-control ioctls on a file of this terminal; None for other
+    /// commands. `master`: the file is the master of the pseudo-terminal
+    /// whose slave this is; as in Linux it reaches the slave's job
+    /// control, reads the foreground group and session without being the
+    /// caller's controlling terminal, and is never one itself.
+    pub fn job_ioctl(
+        &self,
+        cur: &Current,
+        readable: bool,
+        master: bool,
+        mm: &Mm,
+        cmd: u32,
+        arg: u64,
+    ) -> Option<Result<u64, Errno>> {
+        let r = match cmd {
+            TIOCSCTTY => self.set_ctty(cur, arg == 1, readable),
+            TIOCNOTTY if master => Err(Errno::ENOTTY),
+            TIOCNOTTY => self.notty(cur),
+            TIOCGPGRP => {
+                let p = if master {
+                    Ok(self.foreground_any())
+                } else {
+                    self.get_pgrp(cur)
+                };
+                p.and_then(|p| mm.write_obj(arg, &p))
+            }
+            TIOCGSID => {
+                let s = if master {
+                    self.session_any()
+                } else {
+                    self.get_sid(cur)
+                };
+                s.and_then(|s| mm.write_obj(arg, &s))
+            }
+            TIOCSPGRP => {
+                // A background caller is stopped first; an orphaned one is
+                // told it has no terminal.
+                self.check_change(cur)
+                    .map_err(|e| if e == Errno::EIO { Errno::ENOTTY } else { e })
+                    .and_then(|()| mm.read_obj::<i32>(arg))
+                    .and_then(|pgrp| self.set_pgrp(cur, pgrp))
+            }
+            _ => return None,
+        };
+        Some(r.map(|()| 0))
+    }
+}
+
+/// Whether `tg` is a process of sandbox `k`.
+fn kernel_has(k: &Kernel, tg: &Arc<ThreadGroup>) -> bool {
+    k.pids
+        .lock()
+        .groups
+        .get(&tg.tgid)
+        .is_some_and(|g| Arc::ptr_eq(g, tg))
+}
+
+/// Open /dev/tty: the caller's controlling terminal, again; ENXIO without one.
+pub fn open_controlling(flags: u32) -> Result<Box<dyn FileOps>, Errno> {
+    let cur = super::current::get().ok_or(Errno::ENXIO)?;
+    let ttys: Vec<Arc<Tty>> = TTYS.lock().iter().filter_map(Weak::upgrade).collect();
+    for t in ttys {
+        let ours = t.k.upgrade().is_some_and(|k| kernel_has(&k, &cur.tg));
+        if !ours {
+            continue;
+        }
+        let ctty = {
+            let mut st = t.st.lock();
+            t.ctty_of(&mut st, &cur).is_some()
+        };
+        if ctty {
+            return t.device().ok_or(Errno::EIO)?.open_again(flags);
+        }
+    }
+    Err(Errno::ENXIO)
 }
 
 /// Whether `tg`'s credentials (as its leader last published them) hold `cap`.

@@ -143,7 +143,7 @@ fn sys_mmap(t: &mut Task, a: &SyscallArgs) -> SysResult {
         return Err(Errno::EOVERFLOW);
     }
     if let Some(p) = &f.path {
-        if p.mount.flags & crate::vfs::mount::MS_NOEXEC != 0 && prot & 4 != 0 {
+        if p.mount.flags() & crate::vfs::mount::MS_NOEXEC != 0 && prot & 4 != 0 {
             return Err(Errno::EPERM);
         }
     }

@@ -92,6 +92,15 @@ impl Dentry {
         Ok(d)
     }
 
+    /// A child that is not in the directory (an O_TMPFILE file): it has a
+    /// parent, for paths, but no entry, and reads as removed until linkat
+    /// gives its inode a real name (which makes a new dentry).
+    pub fn new_unnamed(self: &Arc<Self>, name: &[u8], inode: Arc<dyn Inode>) -> Arc<Dentry> {
+        let d = self.child(name, inode);
+        d.dead.store(true, Ordering::Relaxed);
+        d
+    }
+
     /// Only the cached child, if any.
     pub fn cached(&self, name: &[u8]) -> Option<Arc<Dentry>> {
         self.children.lock().get(name).cloned()

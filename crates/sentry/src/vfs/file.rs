@@ -106,6 +106,26 @@ pub trait FileOps: Send + Sync {
         None
     }
 
+    /// fallocate(2) of a regular file opened for writing, after the VFS
+    /// checks (`vfs::range`): `mode` is FALLOC_FL_* bits, the range is
+    /// valid and within the largest file size.
+    fn fallocate(&self, _f: &File, _mode: u32, _off: u64, _len: u64) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// sync_file_range(2) after the VFS checks: `end` is inclusive,
+    /// `flags` SYNC_FILE_RANGE_* bits. Files whose data lives only in the
+    /// Sentry have nothing to write back.
+    fn sync_range(&self, _f: &File, _off: u64, _end: u64, _flags: u32) -> Result<(), Errno> {
+        Ok(())
+    }
+
+    /// posix_fadvise(2) after the VFS checks (`advice` is valid, `len` not
+    /// negative; 0 means to the end). Advice is a hint: the default ignores it.
+    fn fadvise(&self, _f: &File, _off: i64, _len: i64, _advice: u32) -> Result<(), Errno> {
+        Ok(())
+    }
+
     /// SEEK_DATA/SEEK_HOLE: next data or hole at or after `off`; default treats the file as all data.
     fn seek_data(&self, _f: &File, off: i64, size: i64, hole: bool) -> Result<i64, Errno> {
         if off >= size {

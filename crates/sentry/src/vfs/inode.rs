@@ -152,6 +152,37 @@ pub struct FsInfo {
     pub read_only: bool,
 }
 
+/// Space and file counts of a filesystem, as statfs(2) reports them:
+/// blocks in units of `bsize`. The magic number comes from
+/// [`Inode::fs_info`], the flags from the mount.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FsUsage {
+    pub bsize: u64,
+    pub blocks: u64,
+    pub bfree: u64,
+    pub bavail: u64,
+    pub files: u64,
+    pub ffree: u64,
+    pub namelen: u64,
+}
+
+impl FsUsage {
+    /// What a filesystem without storage of its own reports (procfs,
+    /// pseudo filesystems): no blocks, no file counts.
+    pub const EMPTY: FsUsage = FsUsage {
+        bsize: 4096,
+        blocks: 0,
+        bfree: 0,
+        bavail: 0,
+        files: 0,
+        ffree: 0,
+        namelen: 255,
+    };
+}
+
+pub const XATTR_CREATE: u32 = 1;
+pub const XATTR_REPLACE: u32 = 2;
+
 pub const RENAME_NOREPLACE: u32 = 1;
 pub const RENAME_EXCHANGE: u32 = 2;
 pub const RENAME_WHITEOUT: u32 = 4;
@@ -227,7 +258,51 @@ pub trait Inode: Send + Sync + Any {
     /// A new open file for this inode. `me` is this inode's own Arc.
     fn open(&self, me: &Arc<dyn Inode>, flags: u32) -> Result<Box<dyn FileOps>, Errno>;
 
+    /// O_TMPFILE: a new regular file in this directory that has no name
+    /// (link count 0). `linkable`: linkat may give it one (O_TMPFILE
+    /// without O_EXCL). Filesystems that cannot make one answer EOPNOTSUPP.
+    fn create_tmpfile(
+        &self,
+        _mode: u32,
+        _owner: Owner,
+        _linkable: bool,
+    ) -> Result<Arc<dyn Inode>, Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    // Extended attributes. Names are whole ("user.x", "trusted.y"); the
+    // VFS (`vfs::xattr`) has already checked the name, its namespace and
+    // the caller's permission, so an inode only stores. A filesystem
+    // without extended attributes keeps these defaults, which answer as
+    // Linux does for one (listing finds nothing).
+
+    /// The value of `name`; ENODATA if the file has none.
+    fn getxattr(&self, _name: &[u8]) -> Result<Vec<u8>, Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// Set `name` to `value`. `flags`: [`XATTR_CREATE`] (EEXIST if it
+    /// exists) or [`XATTR_REPLACE`] (ENODATA if it does not).
+    fn setxattr(&self, _name: &[u8], _value: &[u8], _flags: u32) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// Every name the file has, in every namespace.
+    fn listxattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        Ok(Vec::new())
+    }
+
+    /// Remove `name`; ENODATA if the file has none.
+    fn removexattr(&self, _name: &[u8]) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
     fn fs_info(&self) -> FsInfo;
+
+    /// statfs(2) numbers of the filesystem holding this inode.
+    fn statfs(&self) -> Result<FsUsage, Errno> {
+        Ok(FsUsage::EMPTY)
+    }
 
     fn as_any(&self) -> &dyn Any;
 }

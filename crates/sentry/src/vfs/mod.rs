@@ -11,8 +11,11 @@ pub mod namei;
 pub mod open;
 pub mod path;
 pub mod perm;
+pub mod range;
+pub mod statfs;
 #[cfg(test)]
 mod tests;
+pub mod xattr;
 
 pub use dentry::Dentry;
 pub use fdtable::FdTable;

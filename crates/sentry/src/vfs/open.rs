@@ -17,6 +17,8 @@ const O_DIRECTORY: u32 = libc::O_DIRECTORY as u32;
 const O_NOFOLLOW: u32 = libc::O_NOFOLLOW as u32;
 const O_PATH: u32 = libc::O_PATH as u32;
 const O_TMPFILE: u32 = libc::O_TMPFILE as u32;
+/// O_TMPFILE without the O_DIRECTORY it carries.
+const O_TMPFILE_BIT: u32 = O_TMPFILE & !O_DIRECTORY;
 
 /// The ops of an O_PATH file: it refers to a location, nothing more.
 struct PathOnly;
@@ -58,6 +60,12 @@ pub fn open_path(w: &Walk, path: Path, flags: u32, created: bool) -> Result<Arc<
     }
     if flags & O_DIRECTORY != 0 && kind != FileType::Directory {
         return Err(Errno::ENOTDIR);
+    }
+    // A nodev mount's device nodes do not open (before permissions, as may_open).
+    if matches!(kind, FileType::CharDev | FileType::BlockDev)
+        && path.mount.flags() & super::mount::MS_NODEV != 0
+    {
+        return Err(Errno::EACCES);
     }
     if kind == FileType::Directory && (wants_write(flags) || flags & O_CREAT != 0) {
         return Err(Errno::EISDIR);
@@ -108,23 +116,15 @@ pub fn open(
     umask: u32,
     owner: Owner,
 ) -> Result<Arc<File>, Errno> {
-    // O_PATH keeps only the flags that make sense for a location.
+    // O_PATH keeps only the flags that make sense for a location (O_TMPFILE
+    // among the others, as Linux's build_open_how drops it).
     let flags = if flags & O_PATH != 0 {
         flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW | libc::O_CLOEXEC as u32)
     } else {
         flags
     };
-    if flags & O_TMPFILE == O_TMPFILE {
-        // Unnamed files need the filesystem's help; the checks Linux makes
-        // first still apply.
-        if !wants_write(flags) {
-            return Err(Errno::EINVAL);
-        }
-        let p = w.walk(start, name, true)?;
-        if !p.is_dir() {
-            return Err(Errno::ENOTDIR);
-        }
-        return Err(Errno::EOPNOTSUPP);
+    if flags & O_TMPFILE_BIT != 0 {
+        return tmpfile(w, start, name, flags, mode & !umask & 0o7777, owner);
     }
     if flags & O_CREAT != 0 && flags & O_DIRECTORY != 0 {
         return Err(Errno::EINVAL);
@@ -196,4 +196,44 @@ pub fn open(
         }
         Err(e) => Err(e),
     }
+}
+
+/// open(O_TMPFILE): an unnamed regular file in the directory `name`,
+/// which linkat(AT_EMPTY_PATH) or linkat of /proc/self/fd/N may name
+/// later unless O_EXCL was given. `mode` has the umask applied.
+fn tmpfile(
+    w: &mut Walk,
+    start: &Path,
+    name: &[u8],
+    flags: u32,
+    mode: u32,
+    owner: Owner,
+) -> Result<Arc<File>, Errno> {
+    if flags & (O_TMPFILE | O_CREAT) != O_TMPFILE || !wants_write(flags) {
+        return Err(Errno::EINVAL);
+    }
+    let dir = w.walk(start, name, flags & O_NOFOLLOW == 0)?;
+    if !dir.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    if dir.mount.read_only() {
+        return Err(Errno::EROFS);
+    }
+    perm::check(
+        &dir.dentry.inode.attr()?,
+        w.creds,
+        MAY_WRITE | perm::MAY_EXEC,
+    )?;
+    if dir.dentry.is_dead() {
+        return Err(Errno::ENOENT);
+    }
+    let linkable = flags & O_EXCL == 0;
+    let inode = dir.dentry.inode.create_tmpfile(mode, owner, linkable)?;
+    let label = format!("#{}", inode.attr()?.ino).into_bytes();
+    let path = Path {
+        mount: dir.mount.clone(),
+        dentry: dir.dentry.new_unnamed(&label, inode),
+    };
+    // The file is no directory: O_DIRECTORY was only O_TMPFILE's marker.
+    open_path(w, path, flags & !(O_DIRECTORY | O_CREAT | O_TRUNC), true)
 }

@@ -9,14 +9,17 @@ use abi::{Errno, Timespec};
 use proto::{getattr, lopen, qid_type, setattr, Fid, Rmessage, Tmessage, NONUNAME};
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 /// The first fid handed out after the root.
 const FIRST_FID: u32 = 1;
 
 pub struct GoferClient {
-    conn: Conn,
+    /// Shared by the clients of every tree attached over one connection
+    /// ([`GoferClient::attach`]), as is the fid space.
+    conn: Arc<Conn>,
     root: Fid,
-    next_fid: AtomicU32,
+    next_fid: Arc<AtomicU32>,
     /// st_dev of every file of this tree (one anonymous device, as a
     /// Linux 9p mount has).
     dev: u64,
@@ -63,9 +66,26 @@ fn kind_of_dirent(ty: u8) -> FileType {
 impl GoferClient {
     /// Agrees on the protocol over `sock` and attaches to the tree `aname`.
     pub fn connect(sock: OwnedFd, aname: &str, writable: bool) -> Result<GoferClient, Errno> {
-        let conn = Conn::new(sock);
+        let conn = Arc::new(Conn::new(sock));
         conn.handshake(conn.frame_capacity(proto::DEFAULT_MSIZE))?;
-        let root = Fid(0);
+        Self::attach_on(conn, Arc::new(AtomicU32::new(FIRST_FID)), Fid(0), aname, writable)
+    }
+
+    /// Attaches to another tree `aname` of the same Gofer over this
+    /// client's connection (a bind mount's tree: one socket and one fid
+    /// space for all of a container's trees).
+    pub fn attach(&self, aname: &str, writable: bool) -> Result<GoferClient, Errno> {
+        let root = self.new_fid();
+        Self::attach_on(self.conn.clone(), self.next_fid.clone(), root, aname, writable)
+    }
+
+    fn attach_on(
+        conn: Arc<Conn>,
+        next_fid: Arc<AtomicU32>,
+        root: Fid,
+        aname: &str,
+        writable: bool,
+    ) -> Result<GoferClient, Errno> {
         let a = conn.call(&[Tmessage::Attach {
             fid: root,
             afid: Fid::NONE,
@@ -84,7 +104,7 @@ impl GoferClient {
         Ok(GoferClient {
             conn,
             root,
-            next_fid: AtomicU32::new(FIRST_FID),
+            next_fid,
             dev: crate::fs::devnum::alloc_anon_dev(),
             writable,
         })
@@ -594,9 +614,118 @@ impl FileServer for GoferClient {
         })
         .map(|_| ())
     }
+
+    fn getxattr(&self, h: Handle, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        self.xattr_read(h, name)
+    }
+
+    fn listxattr(&self, h: Handle) -> Result<Vec<u8>, Errno> {
+        self.xattr_read(h, b"")
+    }
+
+    /// A clone of the fid becomes the attribute's writer (Txattrcreate),
+    /// gets the value (Twrite), and sets it when clunked: one round trip,
+    /// whose first failure is the answer (Rclunk carries the set's own).
+    fn setxattr(
+        &self,
+        h: Handle,
+        name: &[u8],
+        value: Option<&[u8]>,
+        flags: u32,
+    ) -> Result<(), Errno> {
+        use proto::xattr;
+        if !self.writable {
+            return Err(Errno::EROFS);
+        }
+        let nf = self.new_fid();
+        let (size, flags) = match value {
+            Some(v) => (v.len() as u64, flags & (xattr::CREATE | xattr::REPLACE)),
+            None => (0, xattr::REMOVE),
+        };
+        let mut reqs = vec![
+            Tmessage::Walk {
+                fid: Self::fid(h),
+                newfid: nf,
+                names: Vec::new(),
+            },
+            Tmessage::Xattrcreate {
+                fid: nf,
+                name: name.to_vec(),
+                attr_size: size,
+                flags,
+            },
+        ];
+        let chunk = (self.conn.msize().saturating_sub(proto::TWRITE_HEADER) as usize).max(1);
+        for (i, part) in value.unwrap_or_default().chunks(chunk).enumerate() {
+            reqs.push(Tmessage::Write {
+                fid: nf,
+                offset: (i * chunk) as u64,
+                data: part.to_vec(),
+            });
+        }
+        reqs.push(Tmessage::Clunk { fid: nf });
+        for a in self.conn.call(&reqs)? {
+            a.ok()?;
+        }
+        Ok(())
+    }
 }
 
 impl GoferClient {
+    /// Txattrwalk then Tread: the value of `name`, or the name list for "".
+    fn xattr_read(&self, h: Handle, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        let nf = self.new_fid();
+        let count = self.conn.msize().saturating_sub(proto::RREAD_HEADER);
+        let mut a = self
+            .conn
+            .call(&[
+                Tmessage::Xattrwalk {
+                    fid: Self::fid(h),
+                    newfid: nf,
+                    name: name.to_vec(),
+                },
+                Tmessage::Read {
+                    fid: nf,
+                    offset: 0,
+                    count,
+                },
+            ])?
+            .into_iter();
+        // A failed Txattrwalk binds nothing (and its Tread fails too).
+        let size = match a.next().ok_or_else(unexpected)?.ok()?.msg {
+            Rmessage::Xattrwalk { size } => size,
+            _ => return Err(unexpected()),
+        };
+        let result = (|| {
+            if size > proto::xattr::SIZE_MAX {
+                return Err(Errno::E2BIG);
+            }
+            let mut out = match a.next().ok_or_else(unexpected)?.ok()?.msg {
+                Rmessage::Read { data } => data,
+                _ => return Err(unexpected()),
+            };
+            while (out.len() as u64) < size {
+                let offset = out.len() as u64;
+                match self
+                    .one(Tmessage::Read {
+                        fid: nf,
+                        offset,
+                        count,
+                    })?
+                    .msg
+                {
+                    Rmessage::Read { data } if !data.is_empty() => out.extend_from_slice(&data),
+                    Rmessage::Read { .. } => break,
+                    _ => return Err(unexpected()),
+                }
+            }
+            out.truncate(size as usize);
+            Ok(out)
+        })();
+        self.conn.clunk_later(nf);
+        result
+    }
+
     /// One request whose reply (or Rlerror) is returned as an answer.
     fn one_raw(&self, req: Tmessage) -> Result<Answer, Errno> {
         self.conn

@@ -21,6 +21,8 @@ mod conn;
 mod launch;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_features;
 
 pub use client::GoferClient;
 pub use launch::{spawn, GoferMount, GoferProcess};

@@ -10,6 +10,10 @@ use abi::Errno;
 use std::os::fd::AsFd;
 use std::sync::Arc;
 
+fn errno(e: rustix::io::Errno) -> Errno {
+    Errno(e.raw_os_error())
+}
+
 /// An O_PATH open: no I/O.
 pub(super) struct PathFile;
 
@@ -134,6 +138,72 @@ impl FileOps for LowerFile {
         } else {
             Some(self.data.cache.clone())
         }
+    }
+
+    /// Straight to the host file: its filesystem decides which modes it
+    /// supports. Cached pages are kept coherent with what it did.
+    fn fallocate(&self, _f: &File, mode: u32, off: u64, len: u64) -> Result<(), Errno> {
+        use crate::vfs::range::{
+            FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_PUNCH_HOLE,
+            FALLOC_FL_WRITE_ZEROES, FALLOC_FL_ZERO_RANGE,
+        };
+        let w = match (self.write, self.data.writer()) {
+            (true, Some(w)) => w,
+            _ => return Err(Errno::EBADF),
+        };
+        let cache = &self.data.cache;
+        // What shared mappings wrote reaches the host first.
+        cache.writeback()?;
+        let flags = rustix::fs::FallocateFlags::from_bits_retain(mode);
+        rustix::fs::fallocate(w.as_fd(), flags, off, len).map_err(errno)?;
+        let size = rustix::fs::fstat(w.as_fd()).map_err(errno)?.st_size as u64;
+        cache.set_size(size);
+        let changed = if mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE) != 0 {
+            // Data moved: everything from `off` on.
+            size.saturating_sub(off)
+        } else if mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE | FALLOC_FL_WRITE_ZEROES) != 0
+        {
+            len.min(size.saturating_sub(off))
+        } else {
+            0
+        };
+        if changed > 0 && !cache.is_empty() {
+            cache.refresh(off, changed)?;
+        }
+        self.node.stale();
+        Ok(())
+    }
+
+    /// What shared mappings wrote goes back to the host file; "write and
+    /// wait" also waits for the host to write it out (fdatasync, which
+    /// covers the range and more).
+    fn sync_range(&self, _f: &File, _off: u64, _end: u64, flags: u32) -> Result<(), Errno> {
+        use crate::vfs::range::{SYNC_FILE_RANGE_WAIT_AFTER, SYNC_FILE_RANGE_WRITE};
+        if flags & SYNC_FILE_RANGE_WRITE == 0 {
+            return Ok(());
+        }
+        self.data.cache.writeback()?;
+        // Only a file the Sentry wrote can have data of ours pending.
+        if flags & SYNC_FILE_RANGE_WAIT_AFTER != 0 {
+            if let Some(w) = self.data.writer() {
+                rustix::fs::fdatasync(w.as_fd()).map_err(errno)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// DONTNEED drops the cached copies of the file's pages (after writing
+    /// back what mappings changed), unless a shared mapping may still be
+    /// writing them; other advice is left to the host's own page cache.
+    fn fadvise(&self, _f: &File, _off: i64, _len: i64, advice: u32) -> Result<(), Errno> {
+        if advice == crate::vfs::range::POSIX_FADV_DONTNEED {
+            let cache = &self.data.cache;
+            cache.writeback()?;
+            if !cache.has_write_mapped() {
+                cache.invalidate();
+            }
+        }
+        Ok(())
     }
 
     fn seek_data(&self, _f: &File, off: i64, _size: i64, hole: bool) -> Result<i64, Errno> {

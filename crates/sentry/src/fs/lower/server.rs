@@ -161,4 +161,30 @@ pub trait FileServer: Send + Sync {
     fn setattr(&self, _h: Handle, _req: &SetAttr) -> Result<(), Errno> {
         Err(Errno::EROFS)
     }
+
+    // Extended attributes (whole names, "user.x"). A server says which
+    // namespaces it serves; reads work on any server, changes only on a
+    // writable one. The defaults are a server without them.
+
+    /// The value of `name` (ENODATA if the file has none).
+    fn getxattr(&self, _h: Handle, _name: &[u8]) -> Result<Vec<u8>, Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// The names the file has, each followed by a NUL (as listxattr(2)).
+    fn listxattr(&self, _h: Handle) -> Result<Vec<u8>, Errno> {
+        Ok(Vec::new())
+    }
+
+    /// Set `name` (`flags`: XATTR_CREATE, XATTR_REPLACE), or remove it
+    /// when `value` is None.
+    fn setxattr(
+        &self,
+        _h: Handle,
+        _name: &[u8],
+        _value: Option<&[u8]>,
+        _flags: u32,
+    ) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
 }

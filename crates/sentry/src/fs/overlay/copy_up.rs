@@ -2,7 +2,8 @@
 //! Directories above it are copied up first (recursively, up to the root,
 //! which always has one). Data is copied through the layers' own file
 //! operations, so any lower filesystem works; runs of zeros are skipped,
-//! keeping sparse files sparse.
+//! keeping sparse files sparse. Extended attributes come along, as Linux's
+//! overlayfs copies them (those the upper layer cannot hold are dropped).
 
 use super::{NsGuard, OverlayInode};
 use crate::mm::{IoDst, IoSrc};
@@ -95,6 +96,7 @@ fn copy_object(
         },
     )?;
     let filled = (|| {
+        copy_xattrs(lower, &upper)?;
         if kind == FileType::Regular {
             let len = keep.map_or(la.size, |k| k.min(la.size));
             copy_data(lower, &upper, len)?;
@@ -124,6 +126,23 @@ fn copy_object(
         return Err(e);
     }
     Ok(upper)
+}
+
+/// Give `upper` every extended attribute of `lower`.
+pub(super) fn copy_xattrs(lower: &Arc<dyn Inode>, upper: &Arc<dyn Inode>) -> Result<(), Errno> {
+    for name in lower.listxattr()? {
+        let value = match lower.getxattr(&name) {
+            Ok(v) => v,
+            // Gone since the listing, or not readable after all.
+            Err(Errno::ENODATA) | Err(Errno::EOPNOTSUPP) => continue,
+            Err(e) => return Err(e),
+        };
+        match upper.setxattr(&name, &value, 0) {
+            Ok(()) | Err(Errno::EOPNOTSUPP) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Copy the first `len` bytes of `lower` into `upper` (an empty file).

@@ -231,6 +231,29 @@ impl OverlayInode {
         Ok(child)
     }
 
+    /// O_TMPFILE here: an unnamed file in the upper layer (this directory
+    /// is copied up to hold it), outside the tree until linkat names it.
+    pub(super) fn tmpfile_child(
+        &self,
+        mode: u32,
+        owner: Owner,
+        linkable: bool,
+    ) -> Result<Arc<OverlayInode>, Errno> {
+        let ns = self.lock_ns();
+        self.check_dir()?;
+        let upper_dir = self.copy_up(&ns, None)?;
+        let u = upper_dir.create_tmpfile(mode, owner, linkable)?;
+        let ua = u.attr()?;
+        Ok(OverlayInode::new(
+            self.fs.clone(),
+            self.fs.upper_ino(ua.ino),
+            FileType::Regular,
+            Some(u),
+            None,
+            Origin::Unlinked,
+        ))
+    }
+
     pub(super) fn link_child(&self, name: &[u8], target: &Arc<dyn Inode>) -> Result<(), Errno> {
         let t = match target.as_any().downcast_ref::<OverlayInode>() {
             Some(t) if Arc::ptr_eq(&t.fs, &self.fs) => t.me.upgrade().ok_or(Errno::ENOENT)?,

@@ -23,11 +23,15 @@ mod copy_up;
 mod dir;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_features;
 
 use crate::fs::devnum;
 use crate::mm::{IoDst, IoSrc};
 use crate::vfs::file::{File, FileOps};
-use crate::vfs::inode::{Attr, DirEntry, FileType, FsInfo, Inode, NewNode, Owner, SetAttr};
+use crate::vfs::inode::{
+    Attr, DirEntry, FileType, FsInfo, FsUsage, Inode, NewNode, Owner, SetAttr,
+};
 use abi::Errno;
 use parking_lot::{Mutex, MutexGuard};
 use std::any::Any;
@@ -130,7 +134,7 @@ pub fn new_overlay(upper_root: Arc<dyn Inode>, lower_root: Arc<dyn Inode>) -> Ar
         Err(_) => (0, 1),
     };
     // The upper root stands for the lower one from the start: same owner,
-    // mode and times, as if it had been copied up.
+    // mode, times and extended attributes, as if it had been copied up.
     if let Ok(la) = lower_root.attr() {
         let _ = upper_root.setattr(&crate::vfs::SetAttr {
             mode: Some(la.mode & 0o7777),
@@ -141,6 +145,7 @@ pub fn new_overlay(upper_root: Arc<dyn Inode>, lower_root: Arc<dyn Inode>) -> Ar
             ..Default::default()
         });
     }
+    let _ = copy_up::copy_xattrs(&lower_root, &upper_root);
     let fs = Arc::new(OverlayFs {
         dev: devnum::alloc_anon_dev(),
         ns: Mutex::new(()),
@@ -367,6 +372,38 @@ impl Inode for OverlayInode {
         }
     }
 
+    fn create_tmpfile(
+        &self,
+        mode: u32,
+        owner: Owner,
+        linkable: bool,
+    ) -> Result<Arc<dyn Inode>, Errno> {
+        Ok(self.tmpfile_child(mode, owner, linkable)?)
+    }
+
+    // Extended attributes: read from the layer that answers for the
+    // object; changes copy it up first (with the lower's attributes).
+
+    fn getxattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        self.real()?.getxattr(name)
+    }
+
+    fn listxattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        self.real()?.listxattr()
+    }
+
+    fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> Result<(), Errno> {
+        self.upper_for_change()?.setxattr(name, value, flags)
+    }
+
+    fn removexattr(&self, name: &[u8]) -> Result<(), Errno> {
+        // Removing what a lower-only object does not have copies nothing up.
+        if let (None, Some(lower)) = (self.upper(), self.lower()) {
+            lower.getxattr(name)?;
+        }
+        self.upper_for_change()?.removexattr(name)
+    }
+
     fn fs_info(&self) -> FsInfo {
         FsInfo {
             magic: OVERLAYFS_SUPER_MAGIC,
@@ -375,8 +412,26 @@ impl Inode for OverlayInode {
         }
     }
 
+    /// The upper layer's numbers, as Linux's overlayfs reports.
+    fn statfs(&self) -> Result<FsUsage, Errno> {
+        self.fs.upper_root.statfs()
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+impl OverlayInode {
+    /// The upper object, copying this one up if it has none yet.
+    fn upper_for_change(&self) -> Result<Arc<dyn Inode>, Errno> {
+        match self.upper() {
+            Some(u) => Ok(u),
+            None => {
+                let ns = self.lock_ns();
+                self.copy_up(&ns, None)
+            }
+        }
     }
 }
 

@@ -255,35 +255,71 @@ fn limits_table_matches_linux() {
 
 #[test]
 fn mount_tables() {
+    use crate::vfs::mount::{MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_STRICTATIME};
     let l = [
         MountLine {
             id: 1,
             parent: 1,
             dev: crate::fs::devnum::makedev(0, 20),
+            root: b"/".to_vec(),
             mount_point: b"/".to_vec(),
             flags: 0,
+            sb_read_only: false,
             fs_type: "overlay".into(),
             source: "none".into(),
+            fs_options: String::new(),
         },
         MountLine {
             id: 3,
             parent: 1,
             dev: crate::fs::devnum::makedev(0, 22),
+            root: b"/".to_vec(),
             mount_point: b"/a b".to_vec(),
-            flags: crate::vfs::mount::MS_NOSUID
-                | crate::vfs::mount::MS_NODEV
-                | crate::vfs::mount::MS_NOEXEC,
+            flags: MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            sb_read_only: false,
             fs_type: "proc".into(),
             source: "proc".into(),
+            fs_options: String::new(),
+        },
+        // A tmpfs with options, and a read-only bind of a directory of proc.
+        MountLine {
+            id: 4,
+            parent: 1,
+            dev: crate::fs::devnum::makedev(0, 23),
+            root: b"/".to_vec(),
+            mount_point: b"/dev".to_vec(),
+            flags: MS_NOSUID | MS_STRICTATIME,
+            sb_read_only: false,
+            fs_type: "tmpfs".into(),
+            source: "tmpfs".into(),
+            fs_options: "size=65536k,mode=755,inode64".into(),
+        },
+        MountLine {
+            id: 5,
+            parent: 3,
+            dev: crate::fs::devnum::makedev(0, 22),
+            root: b"/sys".to_vec(),
+            mount_point: b"/proc/sys".to_vec(),
+            flags: MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            sb_read_only: false,
+            fs_type: "proc".into(),
+            source: String::new(),
+            fs_options: String::new(),
         },
     ];
     assert_eq!(
         String::from_utf8(mounts::format_mounts(&l)).unwrap(),
-        "none / overlay rw,relatime 0 0\nproc /a\\040b proc rw,nosuid,nodev,noexec,relatime 0 0\n"
+        "none / overlay rw,relatime 0 0\n\
+         proc /a\\040b proc rw,nosuid,nodev,noexec,relatime 0 0\n\
+         tmpfs /dev tmpfs rw,nosuid,size=65536k,mode=755,inode64 0 0\n\
+         none /proc/sys proc ro,nosuid,nodev,noexec,relatime 0 0\n"
     );
     assert_eq!(
         String::from_utf8(mounts::format_mountinfo(&l)).unwrap(),
-        "1 1 0:20 / / rw,relatime - overlay none rw\n3 1 0:22 / /a\\040b rw,nosuid,nodev,noexec,relatime - proc proc rw\n"
+        "1 1 0:20 / / rw,relatime - overlay none rw\n\
+         3 1 0:22 / /a\\040b rw,nosuid,nodev,noexec,relatime - proc proc rw\n\
+         4 1 0:23 / /dev rw,nosuid - tmpfs tmpfs rw,size=65536k,mode=755,inode64\n\
+         5 3 0:22 /sys /proc/sys ro,nosuid,nodev,noexec,relatime - proc none rw\n"
     );
 }
 

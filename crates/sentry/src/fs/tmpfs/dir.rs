@@ -176,6 +176,31 @@ impl Node {
         Ok(child)
     }
 
+    /// O_TMPFILE: a regular file with no name; the directory is unchanged.
+    pub(super) fn tmpfile(
+        &self,
+        mode: u32,
+        owner: Owner,
+        linkable: bool,
+    ) -> Result<Arc<dyn Inode>, Errno> {
+        self.dir()?;
+        if self.is_dead() {
+            return Err(Errno::ENOENT);
+        }
+        let n = Node::new(
+            &self.fs,
+            S_IFREG | (mode & 0o7777),
+            owner,
+            Kind::Regular(Regular::new()),
+        );
+        {
+            let mut m = n.meta.lock();
+            m.nlink = 0;
+            m.linkable = linkable;
+        }
+        Ok(n)
+    }
+
     pub(super) fn dir_link(&self, name: &[u8], target: &dyn Inode) -> Result<(), Errno> {
         let dir = self.dir()?;
         let target = self.same_fs(target).ok_or(Errno::EXDEV)?;
@@ -189,14 +214,19 @@ impl Node {
         if target.is_dir() {
             return Err(Errno::EPERM);
         }
-        // A file whose last name is gone cannot be given a new one.
-        if target.nlink() == 0 {
-            return Err(Errno::ENOENT);
+        // A file whose last name is gone cannot be given a new one, except
+        // an O_TMPFILE file made linkable, once.
+        {
+            let m = target.meta.lock();
+            if m.nlink == 0 && !m.linkable {
+                return Err(Errno::ENOENT);
+            }
         }
         dir.insert(name, target.arc()?);
         {
             let mut m = target.meta.lock();
             m.nlink = m.nlink.saturating_add(1);
+            m.linkable = false;
             m.ctime = now();
         }
         self.touch_mtime_ctime();

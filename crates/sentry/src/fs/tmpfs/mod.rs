@@ -6,7 +6,7 @@
 //! `Mappable`), `memory`, and `fs::dev` for device nodes.
 //!
 //! Lock order: `Shared::tree` → a directory's `Dir::state` → a regular file's
-//! `Regular::data` (a RwLock) → a node's `meta`. Every change to a directory's entries
+//! `Regular::data` (a RwLock) → a node's `meta`; a node's `xattrs` is a leaf. Every change to a directory's entries
 //! holds `tree`, so entries (and parent links) cannot move under a holder of
 //! `tree`; only a holder of `tree` may hold two `state` locks at once.
 
@@ -15,11 +15,15 @@ mod regular;
 mod special;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_features;
+mod xattr;
 
 use crate::fs::devnum;
 use crate::vfs::file::FileOps;
 use crate::vfs::inode::{
-    Attr, DirEntry, FileType, FsInfo, Inode, NewNode, Owner, SetAttr, TimeSet, S_IFDIR, S_IFMT,
+    Attr, DirEntry, FileType, FsInfo, FsUsage, Inode, NewNode, Owner, SetAttr, TimeSet, S_IFDIR,
+    S_IFMT,
 };
 use abi::{Errno, Timespec};
 use dir::Dir;
@@ -55,15 +59,99 @@ struct Shared {
     mf: Arc<MemoryFile>,
     /// Serialises changes to the directory tree (Linux's rename lock).
     tree: Mutex<()>,
+    /// The `size=` limit on file data.
+    quota: Quota,
+    /// Inodes alive.
+    inodes: AtomicU64,
+    /// What statfs shows without a `size=` limit, and the inodes it
+    /// shows: Linux's defaults, half of memory and one inode per two
+    /// pages of it.
+    default_bytes: u64,
+    max_inodes: u64,
+    /// Bytes extended attributes may still take (Linux's `free_ispace`).
+    xattr_space: AtomicU64,
+}
+
+/// What Linux's tmpfs counts per inode of xattr space.
+const BOGO_INODE_SIZE: u64 = 1024;
+/// Extended attributes live in the Sentry's own heap: cap them per instance.
+const MAX_XATTR_SPACE: u64 = 64 << 20;
+
+impl Shared {
+    /// The size statfs reports: the `size=` limit, or the default.
+    fn size_bytes(&self) -> u64 {
+        if self.quota.limited() {
+            self.quota.limit.load(Ordering::Relaxed)
+        } else {
+            self.default_bytes
+        }
+    }
+
+    /// Bytes files may still get.
+    fn free_bytes(&self) -> u64 {
+        let mem_free = self.mf.size().saturating_sub(self.mf.allocated_bytes());
+        self.size_bytes()
+            .saturating_sub(self.quota.used.load(Ordering::Relaxed))
+            .min(mem_free)
+    }
+}
+
+/// The size limit of one instance (`size=`): bytes of file frames it may
+/// hold; a write past it is ENOSPC. Without a limit only the MemoryFile
+/// bounds it.
+pub(crate) struct Quota {
+    /// u64::MAX: no limit.
+    limit: AtomicU64,
+    used: AtomicU64,
+}
+
+impl Quota {
+    fn limited(&self) -> bool {
+        self.limit.load(Ordering::Relaxed) != u64::MAX
+    }
+
+    fn charge(&self, n: u64) -> Result<(), Errno> {
+        let limit = self.limit.load(Ordering::Relaxed);
+        self.used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| {
+                u.checked_add(n).filter(|&t| t <= limit)
+            })
+            .map(|_| ())
+            .map_err(|_| Errno::ENOSPC)
+    }
+
+    fn uncharge(&self, n: u64) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| {
+                Some(u.saturating_sub(n))
+            });
+    }
 }
 
 impl Tmpfs {
     pub fn new(mf: Arc<MemoryFile>, root_mode: u32, owner: Owner) -> Arc<Tmpfs> {
+        let si = rustix::system::sysinfo();
+        let ram = si.totalram.saturating_mul(u64::from(si.mem_unit.max(1)));
+        let default_bytes = (ram / 2).min(mf.size()) & !(BLKSIZE - 1);
+        let max_inodes = (ram / BLKSIZE / 2).max(1);
         let shared = Arc::new(Shared {
             dev: devnum::alloc_anon_dev(),
             next_ino: AtomicU64::new(1),
             mf,
             tree: Mutex::new(()),
+            quota: Quota {
+                limit: AtomicU64::new(u64::MAX),
+                used: AtomicU64::new(0),
+            },
+            inodes: AtomicU64::new(0),
+            default_bytes,
+            max_inodes,
+            xattr_space: AtomicU64::new(
+                max_inodes
+                    .saturating_mul(BOGO_INODE_SIZE)
+                    .min(MAX_XATTR_SPACE),
+            ),
         });
         let root = Node::new(
             &shared,
@@ -82,6 +170,27 @@ impl Tmpfs {
     pub fn dev(&self) -> u64 {
         self.shared.dev
     }
+
+    /// Limit the bytes its files hold (`size=`; None: no limit).
+    pub fn set_size_limit(&self, limit: Option<u64>) -> Result<(), Errno> {
+        set_limit(&self.shared, limit)
+    }
+}
+
+/// Change the size limit of the instance `inode` belongs to (remount with
+/// `size=`): EINVAL if it is not a tmpfs inode or already holds more.
+pub fn set_size_limit_of(inode: &dyn Inode, limit: Option<u64>) -> Result<(), Errno> {
+    let n = inode.as_any().downcast_ref::<Node>().ok_or(Errno::EINVAL)?;
+    set_limit(&n.fs, limit)
+}
+
+fn set_limit(fs: &Shared, limit: Option<u64>) -> Result<(), Errno> {
+    let limit = limit.unwrap_or(u64::MAX);
+    if fs.quota.used.load(Ordering::Relaxed) > limit {
+        return Err(Errno::EINVAL);
+    }
+    fs.quota.limit.store(limit, Ordering::Relaxed);
+    Ok(())
 }
 
 /// Times and ownership: what chmod, chown, utimensat and link counts change.
@@ -92,6 +201,8 @@ struct Meta {
     uid: u32,
     gid: u32,
     nlink: u64,
+    /// An O_TMPFILE file that linkat may still give a name (Linux's I_LINKABLE).
+    linkable: bool,
     atime: Timespec,
     mtime: Timespec,
     ctime: Timespec,
@@ -118,6 +229,8 @@ pub(crate) struct Node {
     me: Weak<Node>,
     meta: Mutex<Meta>,
     kind: Kind,
+    /// Extended attributes, by whole name.
+    xattrs: Mutex<xattr::Xattrs>,
 }
 
 /// The current real time, which file timestamps use.
@@ -142,17 +255,20 @@ impl Node {
             uid: owner.uid,
             gid: owner.gid,
             nlink,
+            linkable: false,
             atime: t,
             mtime: t,
             ctime: t,
             btime: t,
         };
+        fs.inodes.fetch_add(1, Ordering::Relaxed);
         Arc::new_cyclic(|me| Node {
             fs: fs.clone(),
             ino: fs.next_ino.fetch_add(1, Ordering::Relaxed),
             me: me.clone(),
             meta: Mutex::new(meta),
             kind,
+            xattrs: Mutex::new(xattr::Xattrs::default()),
         })
     }
 
@@ -255,7 +371,7 @@ impl Inode for Node {
     fn setattr(&self, req: &SetAttr) -> Result<(), Errno> {
         if let Some(size) = req.size {
             match &self.kind {
-                Kind::Regular(r) => r.truncate(&self.fs.mf, size)?,
+                Kind::Regular(r) => r.truncate(&self.fs.mf, &self.fs.quota, size)?,
                 Kind::Dir(_) => return Err(Errno::EISDIR),
                 _ => return Err(Errno::EINVAL),
             }
@@ -349,12 +465,58 @@ impl Inode for Node {
         }
     }
 
+    fn create_tmpfile(
+        &self,
+        mode: u32,
+        owner: Owner,
+        linkable: bool,
+    ) -> Result<Arc<dyn Inode>, Errno> {
+        self.tmpfile(mode, owner, linkable)
+    }
+
+    fn getxattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        self.xattrs.lock().get(name)
+    }
+
+    fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> Result<(), Errno> {
+        self.xattrs
+            .lock()
+            .set(&self.fs.xattr_space, name, value, flags)?;
+        self.touch_ctime();
+        Ok(())
+    }
+
+    fn listxattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        Ok(self.xattrs.lock().names())
+    }
+
+    fn removexattr(&self, name: &[u8]) -> Result<(), Errno> {
+        self.xattrs.lock().remove(&self.fs.xattr_space, name)?;
+        self.touch_ctime();
+        Ok(())
+    }
+
     fn fs_info(&self) -> FsInfo {
         FsInfo {
             magic: TMPFS_MAGIC,
             name: "tmpfs",
             read_only: false,
         }
+    }
+
+    fn statfs(&self) -> Result<FsUsage, Errno> {
+        let fs = &self.fs;
+        let free = fs.free_bytes() / BLKSIZE;
+        let inodes = fs.inodes.load(Ordering::Relaxed);
+        Ok(FsUsage {
+            bsize: BLKSIZE,
+            blocks: fs.size_bytes() / BLKSIZE,
+            bfree: free,
+            bavail: free,
+            files: fs.max_inodes,
+            ffree: fs.max_inodes.saturating_sub(inodes),
+            namelen: 255,
+        })
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -364,8 +526,10 @@ impl Inode for Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
+        self.fs.inodes.fetch_sub(1, Ordering::Relaxed);
+        self.xattrs.get_mut().release(&self.fs.xattr_space);
         match &mut self.kind {
-            Kind::Regular(r) => r.release_all(&self.fs.mf),
+            Kind::Regular(r) => r.release_all(&self.fs.mf, &self.fs.quota),
             // Directories are torn down iteratively: an application can nest
             // them deeper than the stack would survive recursive drops.
             Kind::Dir(d) => {

@@ -8,6 +8,7 @@
 
 use super::Kind;
 use super::Node;
+use super::Quota;
 use crate::mm::{IoDst, IoSrc, Mappable};
 use crate::vfs::file::{File, FileOps};
 use abi::{page_down, Errno, PAGE_SIZE};
@@ -42,6 +43,17 @@ type Run = (u64, u64, Option<u64>);
 
 fn chunk_down(x: u64) -> u64 {
     x & !(CHUNK - 1)
+}
+
+/// The range `Data::fill` gives frames to: whole chunks, or whole pages
+/// when the instance has a size limit (so that the limit counts pages, as
+/// Linux's does).
+fn fill_bounds(quota: &Quota, start: u64, end: u64) -> (u64, u64) {
+    if quota.limited() {
+        (page_down(start), page_up(end))
+    } else {
+        (chunk_down(start), chunk_down(end.saturating_add(CHUNK - 1)))
+    }
 }
 
 /// Round up to a page; file offsets here stay below `MAX_FILE_SIZE + CHUNK`,
@@ -99,16 +111,27 @@ impl Data {
         self.extents.insert(off, (frame, len));
     }
 
-    /// Give frames to every page of `[start, end)`, a chunk at a time.
-    fn fill(&mut self, mf: &MemoryFile, start: u64, end: u64) -> Result<(), Errno> {
-        let (cs, ce) = (chunk_down(start), chunk_down(end.saturating_add(CHUNK - 1)));
+    /// Give frames to every page of `[start, end)`, a chunk at a time (a
+    /// page at a time when the instance has a size limit, so that the
+    /// limit counts pages, as Linux's does).
+    fn fill(&mut self, mf: &MemoryFile, quota: &Quota, start: u64, end: u64) -> Result<(), Errno> {
+        let (cs, ce) = fill_bounds(quota, start, end);
         for (mut off, mut len, frame) in self.runs(cs, ce) {
             if frame.is_some() {
                 continue;
             }
             while len > 0 {
-                let n = len.min(CHUNK - off % CHUNK);
-                let f = mf.allocate(n)?;
+                // Under a size limit, page by page: a write fills what fits.
+                let step = if quota.limited() { PAGE_SIZE } else { CHUNK };
+                let n = len.min(step - off % step);
+                quota.charge(n)?;
+                let f = match mf.allocate(n) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        quota.uncharge(n);
+                        return Err(e);
+                    }
+                };
                 self.insert(off, f, n);
                 off += n;
                 len -= n;
@@ -117,17 +140,68 @@ impl Data {
         Ok(())
     }
 
+    /// Bytes `fill(start, end)` would allocate.
+    fn unfilled(&self, quota: &Quota, start: u64, end: u64) -> u64 {
+        let (cs, ce) = fill_bounds(quota, start, end);
+        self.runs(cs, ce)
+            .iter()
+            .filter(|r| r.2.is_none())
+            .map(|r| r.1)
+            .sum()
+    }
+
+    /// Drop the file's frames for the pages of `[from, to)` (page aligned),
+    /// splitting the extents that straddle either edge.
+    fn release_range(&mut self, mf: &MemoryFile, quota: &Quota, from: u64, to: u64) {
+        let first = match self.extents.range(..from).next_back() {
+            Some((&s, &(_, l))) if s + l > from => s,
+            _ => from,
+        };
+        let hit: Vec<(u64, (u64, u64))> = self
+            .extents
+            .range(first..to)
+            .map(|(&s, &v)| (s, v))
+            .collect();
+        for (s, (f, l)) in hit {
+            self.extents.remove(&s);
+            let e = s + l;
+            if s < from {
+                self.extents.insert(s, (f, from - s));
+            }
+            if e > to {
+                self.extents.insert(to, (f + (to - s), e - to));
+            }
+            let (cs, ce) = (s.max(from), e.min(to));
+            mf.decref(f + (cs - s), ce - cs);
+            quota.uncharge(ce - cs);
+        }
+    }
+
+    /// FALLOC_FL_PUNCH_HOLE: `[start, end)` reads as zeros; whole pages
+    /// give their frames back, partial ones are zeroed.
+    fn punch(&mut self, mf: &MemoryFile, quota: &Quota, start: u64, end: u64) -> Result<(), Errno> {
+        let (ps, pe) = (page_up(start), page_down(end));
+        if ps >= pe {
+            return self.zero(mf, start, end);
+        }
+        self.zero(mf, start, ps)?;
+        self.release_range(mf, quota, ps, pe);
+        self.zero(mf, pe, end)
+    }
+
     /// Drop the file's frames for pages at or beyond `from` (page aligned).
-    fn release_from(&mut self, mf: &MemoryFile, from: u64) {
+    fn release_from(&mut self, mf: &MemoryFile, quota: &Quota, from: u64) {
         if let Some((&s, &(f, l))) = self.extents.range(..from).next_back() {
             if s + l > from {
                 let keep = from - s;
                 self.extents.insert(s, (f, keep));
                 mf.decref(f + keep, l - keep);
+                quota.uncharge(l - keep);
             }
         }
         for (_, (f, l)) in self.extents.split_off(&from) {
             mf.decref(f, l);
+            quota.uncharge(l);
         }
     }
 
@@ -178,14 +252,14 @@ impl Regular {
         self.data.read().size
     }
 
-    pub(super) fn truncate(&self, mf: &MemoryFile, size: u64) -> Result<(), Errno> {
+    pub(super) fn truncate(&self, mf: &MemoryFile, quota: &Quota, size: u64) -> Result<(), Errno> {
         if size > MAX_FILE_SIZE {
             return Err(Errno::EFBIG);
         }
         let mut d = self.data.write();
         if size < d.size {
             let keep = page_up(size);
-            d.release_from(mf, keep);
+            d.release_from(mf, quota, keep);
             d.zero(mf, size, keep)?;
         } else {
             d.grow_over_tail(mf, size)?;
@@ -194,8 +268,51 @@ impl Regular {
         Ok(())
     }
 
-    pub(super) fn release_all(&mut self, mf: &MemoryFile) {
-        self.data.get_mut().release_from(mf, 0);
+    /// fallocate(2): PUNCH_HOLE (always with KEEP_SIZE) frees the range;
+    /// otherwise every page of it gets a frame now and, without KEEP_SIZE,
+    /// the file grows to cover it. `free`: bytes the instance may still take.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn fallocate(
+        &self,
+        mf: &MemoryFile,
+        quota: &Quota,
+        punch: bool,
+        keep_size: bool,
+        off: u64,
+        len: u64,
+        free: u64,
+    ) -> Result<(), Errno> {
+        let end = off.checked_add(len).ok_or(Errno::EFBIG)?;
+        if end > MAX_FILE_SIZE {
+            return Err(Errno::EFBIG);
+        }
+        let mut d = self.data.write();
+        if punch {
+            return d.punch(mf, quota, off, end);
+        }
+        let (start, stop) = (page_down(off), page_up(end));
+        // Refuse what cannot fit before allocating any of it.
+        if d.unfilled(quota, start, stop) > free {
+            return Err(Errno::ENOSPC);
+        }
+        if !keep_size {
+            d.grow_over_tail(mf, end)?;
+        }
+        d.fill(mf, quota, start, stop).map_err(|e| {
+            if e == Errno::ENOMEM {
+                Errno::ENOSPC
+            } else {
+                e
+            }
+        })?;
+        if !keep_size && end > d.size {
+            d.size = end;
+        }
+        Ok(())
+    }
+
+    pub(super) fn release_all(&mut self, mf: &MemoryFile, quota: &Quota) {
+        self.data.get_mut().release_from(mf, quota, 0);
     }
 
     pub(super) fn read(&self, mf: &MemoryFile, dst: &mut IoDst, off: u64) -> Result<u64, Errno> {
@@ -223,7 +340,13 @@ impl Regular {
         Ok(done)
     }
 
-    pub(super) fn write(&self, mf: &MemoryFile, src: &mut IoSrc, off: u64) -> Result<u64, Errno> {
+    pub(super) fn write(
+        &self,
+        mf: &MemoryFile,
+        quota: &Quota,
+        src: &mut IoSrc,
+        off: u64,
+    ) -> Result<u64, Errno> {
         let want = src.remaining();
         if want == 0 {
             return Ok(0);
@@ -238,13 +361,12 @@ impl Regular {
         let mut err = None;
         'chunks: while at < end {
             let seg_end = (chunk_down(at) + CHUNK).min(end);
-            if let Err(e) = d.fill(mf, page_down(at), page_up(seg_end)) {
-                err = Some(e);
-                break;
-            }
+            // A fill cut short (a full instance) still wrote what it
+            // could give frames to.
+            let filled = d.fill(mf, quota, page_down(at), page_up(seg_end));
             for (_, len, frame) in d.runs(at, seg_end) {
                 let Some(f) = frame else {
-                    err = Some(Errno::EIO);
+                    err = Some(filled.err().unwrap_or(Errno::EIO));
                     break 'chunks;
                 };
                 match src.take_into_frames(mf, f, len) {
@@ -302,7 +424,13 @@ impl Regular {
         }
     }
 
-    fn get_frames(&self, mf: &MemoryFile, off: u64, len: u64) -> Result<Vec<(u64, u64)>, Errno> {
+    fn get_frames(
+        &self,
+        mf: &MemoryFile,
+        quota: &Quota,
+        off: u64,
+        len: u64,
+    ) -> Result<Vec<(u64, u64)>, Errno> {
         let mut d = self.data.write();
         let eof = page_up(d.size);
         let start = page_down(off);
@@ -310,7 +438,7 @@ impl Regular {
             return Ok(Vec::new());
         }
         let end = page_up(start.saturating_add(len).min(eof));
-        d.fill(mf, start, end)?;
+        d.fill(mf, quota, start, end)?;
         let mut out = Vec::new();
         for (_, l, frame) in d.runs(start, end) {
             let f = frame.ok_or(Errno::EIO)?;
@@ -353,7 +481,8 @@ impl FileOps for RegularFile {
 
     fn write(&self, _f: &File, src: &mut IoSrc, off: i64) -> Result<u64, Errno> {
         let off = u64::try_from(off).map_err(|_| Errno::EINVAL)?;
-        let n = self.node.regular()?.write(&self.node.fs.mf, src, off)?;
+        let fs = &self.node.fs;
+        let n = self.node.regular()?.write(&fs.mf, &fs.quota, src, off)?;
         if n > 0 {
             self.node.touch_mtime_ctime();
         }
@@ -362,6 +491,26 @@ impl FileOps for RegularFile {
 
     fn mappable(&self) -> Option<Arc<dyn Mappable>> {
         Some(self.node.clone())
+    }
+
+    fn fallocate(&self, _f: &File, mode: u32, off: u64, len: u64) -> Result<(), Errno> {
+        use crate::vfs::range::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE};
+        // Allocation and hole punching only, as Linux's shmem.
+        if mode & !(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE) != 0 {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let fs = &self.node.fs;
+        self.node.regular()?.fallocate(
+            &fs.mf,
+            &fs.quota,
+            mode & FALLOC_FL_PUNCH_HOLE != 0,
+            mode & FALLOC_FL_KEEP_SIZE != 0,
+            off,
+            len,
+            fs.free_bytes(),
+        )?;
+        self.node.touch_mtime_ctime();
+        Ok(())
     }
 
     fn seek_data(&self, _f: &File, off: i64, _size: i64, hole: bool) -> Result<i64, Errno> {
@@ -379,7 +528,8 @@ impl FileOps for RegularFile {
 /// either way, since both kinds of mapping may touch them.
 impl Mappable for Node {
     fn get_frames(&self, off: u64, len: u64, _write: bool) -> Result<Vec<(u64, u64)>, Errno> {
-        self.regular()?.get_frames(&self.fs.mf, off, len)
+        self.regular()?
+            .get_frames(&self.fs.mf, &self.fs.quota, off, len)
     }
 
     fn size(&self) -> u64 {

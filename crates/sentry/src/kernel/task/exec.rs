@@ -18,7 +18,7 @@ pub fn open_exec(w: &mut Walk, start: &Path, name: &[u8]) -> Result<Arc<File>, E
         return Err(Errno::EACCES);
     }
     crate::vfs::perm::check(&a, w.creds, crate::vfs::perm::MAY_EXEC)?;
-    if p.mount.flags & crate::vfs::mount::MS_NOEXEC != 0 {
+    if p.mount.flags() & crate::vfs::mount::MS_NOEXEC != 0 {
         return Err(Errno::EACCES);
     }
     crate::vfs::open::open_path(w, p, libc::O_RDONLY as u32, false)
