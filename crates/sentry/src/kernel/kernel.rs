@@ -105,6 +105,9 @@ impl Kernel {
     /// Called when the last task of `tg` has exited: it becomes a zombie
     /// for its parent to reap, and its children are adopted.
     pub fn thread_group_exited(&self, tg: &Arc<ThreadGroup>, status: ExitStatus) {
+        if tg.sid() == tg.tgid {
+            super::tty::Tty::session_leader_exited(tg);
+        }
         let orphans = std::mem::take(&mut *tg.children.lock());
         if !orphans.is_empty() {
             if let Some(reaper) = self.reaper_for(tg) {

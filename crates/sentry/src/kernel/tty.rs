@@ -474,6 +474,30 @@ impl Tty {
         }
     }
 
+    /// The session leader `tg` exited: a terminal it controlled loses its
+    /// session, and the foreground group gets SIGHUP (disassociate_ctty on
+    /// exit: no SIGCONT).
+    pub fn session_leader_exited(tg: &Arc<ThreadGroup>) {
+        let ttys: Vec<Arc<Tty>> = TTYS.lock().iter().filter_map(|w| w.upgrade()).collect();
+        for t in ttys {
+            let pgrp = {
+                let mut st = t.st.lock();
+                let owned = matches!(&st.session, Some(Owner::Leader(w)) if w.upgrade().is_some_and(|l| Arc::ptr_eq(&l, tg)));
+                if !owned {
+                    continue;
+                }
+                let p = st.pgrp;
+                *st = State::default();
+                p
+            };
+            if pgrp > 0 {
+                if let Ok(k) = t.kernel() {
+                    signal_pgrp(&k, pgrp, SIGHUP, true);
+                }
+            }
+        }
+    }
+
     /// The foreground group whoever asks (a pty master's TIOCGPGRP): 0
     /// when the terminal belongs to no session.
     pub fn foreground_any(&self) -> i32 {
