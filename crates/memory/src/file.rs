@@ -206,6 +206,23 @@ impl MemoryFile {
         }
     }
 
+    /// The u32 at `off` (4-aligned) as an atomic, for words shared with
+    /// another process that maps the same frame (the systrap platform's
+    /// message pages). Its address is also valid for `futex(2)`: the
+    /// mapping is `MAP_SHARED`, so the futex key is the frame itself.
+    pub fn atomic_u32(&self, off: u64) -> Result<&std::sync::atomic::AtomicU32, Errno> {
+        if off % 4 != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let p = self.check(off, 4)?;
+        // SAFETY: `p` is 4-aligned and inside the mapping, which lives as
+        // long as `self` (the returned reference borrows `self`). AtomicU32
+        // has the layout of u32; whoever else touches the word (the Sentry
+        // through this method, a stub process through its own mapping) does
+        // so with atomic instructions.
+        Ok(unsafe { &*(p as *const std::sync::atomic::AtomicU32) })
+    }
+
     /// Zero `len` bytes at `off`. Whole pages are released rather than written.
     pub fn zero(&self, off: u64, len: u64) -> Result<(), Errno> {
         let p = self.check(off, len as usize)?;

@@ -7,11 +7,18 @@
 //! decisions; the platform only mirrors frames of the MemoryFile into the
 //! address space when told to.
 //!
-//! This crate is the only one that touches ptrace; it holds `unsafe` code,
-//! each block with a `// SAFETY:` note.
+//! This crate is the only one that touches ptrace and seccomp-for-stubs; it
+//! holds `unsafe` code, each block with a `// SAFETY:` note.
+//!
+//! Platforms: `ptrace` (PTRACE_SYSEMU) and `systrap` (seccomp traps handled
+//! in the stub, hand-off through shared memory). Both run application code
+//! in stub processes made from the same stub page (`stub`) by the same
+//! factory (`ptrace::factory`).
 
 pub mod fpstate;
 pub mod ptrace;
+pub(crate) mod stub;
+pub mod systrap;
 
 pub use abi::Regs;
 pub use fpstate::FpState;

@@ -15,10 +15,11 @@ use sentry::boot::{boot_with, BootSpec, RootFs, RootOverlay};
 use std::os::unix::ffi::OsStrExt;
 
 pub fn run(cli: &Cli, args: &DoArgs) -> i32 {
-    if cli.platform != "ptrace" {
+    if !sentry::boot::PLATFORMS.contains(&cli.platform.as_str()) {
         eprintln!(
-            "runsc: platform {:?} is not available (available: ptrace)",
-            cli.platform
+            "runsc: platform {:?} is not available (available: {})",
+            cli.platform,
+            sentry::boot::PLATFORMS.join(", ")
         );
         return 125;
     }
@@ -44,6 +45,7 @@ pub fn run(cli: &Cli, args: &DoArgs) -> i32 {
         uid: rustix::process::getuid().as_raw(),
         gid: rustix::process::getgid().as_raw(),
         strace: cli.strace,
+        platform: cli.platform.clone(),
     };
     let signals = match HostSignals::block() {
         Ok(s) => s,
@@ -73,9 +75,14 @@ pub fn run(cli: &Cli, args: &DoArgs) -> i32 {
     };
     match boot_with(spec, rootfs) {
         Ok(k) => {
-            if std::env::var_os("RVISOR_TUNE_SECCOMP").is_some() {
-                let p = crate::sandbox::seccomp::program(if std::env::var_os("RVISOR_TUNE_KILL").is_some() { seccompiler::SeccompAction::KillProcess } else { seccompiler::SeccompAction::Log }).unwrap();
-                seccompiler::apply_filter_all_threads(&p).unwrap();
+            // Test knob: the Sentry's seccomp allowlist here too, so that
+            // the differential suite checks it (tests/run). It goes in as
+            // the program starts, not before: a check, not a boundary.
+            if std::env::var_os("RVISOR_SENTRY_SECCOMP").is_some() {
+                if let Err(e) = crate::sandbox::seccomp::install() {
+                    eprintln!("runsc: {e}");
+                    return 125;
+                }
             }
             if let Err(e) = signals.forward_to(k.clone(), true) {
                 eprintln!("runsc: host signals will not reach the sandbox: {e}");

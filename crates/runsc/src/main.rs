@@ -6,7 +6,8 @@
 //! - the sandbox process they start (`boot`, hidden): `sandbox/`, serving
 //!   the control protocol of `control/`;
 //! - `runsc do` (a command in a throwaway sandbox over the host root, run
-//!   in this process) and `runsc help syscalls`.
+//!   in this process) and `runsc help syscalls`;
+//! - `runsc install` / `uninstall`: the runtime in Docker's daemon.json.
 //!
 //! Errors end a command with one line on stderr (and in `--log`), exit
 //! status 1 — as runc.

@@ -225,11 +225,6 @@ pub fn read_exit(dir: &Path) -> Option<ExitRecord> {
     serde_json::from_slice(&text).ok()
 }
 
-pub fn write_exit(dir: &Path, rec: ExitRecord) -> std::io::Result<()> {
-    let data = serde_json::to_vec(&rec).unwrap_or_default();
-    write_atomic(&dir.join(EXIT_FILE), &data, 0o600)
-}
-
 /// Every container id under `root`, sorted.
 pub fn list_ids(root: &Path) -> Result<Vec<String>> {
     let rd = match std::fs::read_dir(root) {

@@ -13,6 +13,8 @@ use crate::vfs::{MountNamespace, Owner, Path, Walk};
 use abi::Errno;
 use memory::MemoryFile;
 use platform::ptrace::PtracePlatform;
+use platform::systrap::SystrapPlatform;
+use platform::Platform;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
@@ -28,6 +30,19 @@ pub struct BootSpec {
     pub uid: u32,
     pub gid: u32,
     pub strace: bool,
+    /// The platform that runs application code: one of [`PLATFORMS`].
+    pub platform: String,
+}
+
+/// Platforms [`BootSpec::platform`] may name.
+pub const PLATFORMS: &[&str] = &["ptrace", "systrap"];
+
+fn new_platform(name: &str, mf: &Arc<MemoryFile>) -> Result<Arc<dyn Platform>, String> {
+    match name {
+        "ptrace" => Ok(Arc::new(PtracePlatform::new(mf.fd()).map_err(|e| format!("ptrace platform: {e}"))?)),
+        "systrap" => Ok(Arc::new(SystrapPlatform::new(mf.clone()).map_err(|e| format!("systrap platform: {e}"))?)),
+        _ => Err(format!("platform {name:?} is not available (available: {})", PLATFORMS.join(", "))),
+    }
 }
 
 /// What covers the root filesystem (`--overlay2`).
@@ -217,8 +232,7 @@ pub fn build_kernel_with(spec: &BootSpec, mut rootfs: RootFs) -> Result<Arc<Kern
     crate::fs::sys::SysFacts::collect();
     fstype::set_mem_total(facts.mem_total);
     let (root, root_type, client) = root_filesystem(spec, &mut rootfs, &mf)?;
-    let platform =
-        Arc::new(PtracePlatform::new(mf.fd()).map_err(|e| format!("ptrace platform: {e}"))?);
+    let platform = new_platform(&spec.platform, &mf)?;
     let ns = MountNamespace::new(root, root_type, "none");
 
     let procfs = proc::ProcFs::new(facts);

@@ -7,7 +7,7 @@
 //! pool (the process's first thread, or one made by `prepare_thread`).
 
 use super::slots;
-use super::stub::StubPage;
+use crate::stub::StubPage;
 use super::sys::{self, Pid};
 use crate::{AddressSpace, Error, Mapping, Result};
 use parking_lot::Mutex;
@@ -110,18 +110,7 @@ impl AddressSpace for PtraceAddressSpace {
     }
 
     fn cpu_time(&self) -> Option<(u64, u64)> {
-        // The stub process's CPU clocks: (~pid << 3) | {0: PROF, 1: VIRT}.
-        let clock = |kind: i32| -> Option<u64> {
-            let id = ((!self.pid) << 3) | kind;
-            let mut ts = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            // SAFETY: clock_gettime writes one timespec to a valid out-pointer.
-            let r = unsafe { libc::clock_gettime(id, &mut ts) };
-            (r == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
-        };
-        Some((clock(1)?, clock(0)?))
+        crate::stub::process_cpu_time(self.pid)
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

@@ -5,8 +5,13 @@
 //! fork of the master (a one-page process, so forking it is cheap and the
 //! child starts clean). The master dies with this thread (PTRACE_O_EXITKILL)
 //! and its children die with the master (PR_SET_PDEATHSIG).
+//!
+//! A platform may pass a `Prepare` hook, called on the factory thread
+//! before each fork: it sets the registers the child starts its `clone`
+//! path with (the systrap platform's thread set-up) and returns a token
+//! that comes back with the child's pid.
 
-use super::stub::{self, StubPage};
+use crate::stub::{self, StubPage};
 use super::sys::{self, Pid, Stop};
 use super::thread::StubThread;
 use crate::{Error, Result};
@@ -19,9 +24,23 @@ use std::sync::Arc;
 /// (fork, exec) takes no round trip to the factory thread.
 const POOL_TARGET: usize = 2;
 
+/// What a new stub process starts with, besides r12 = the master's pid.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ChildSetup {
+    /// Handed back with the pid by `Factory::new_process`.
+    pub token: u64,
+    pub r13: u64,
+    pub r14: u64,
+    pub r15: u64,
+    pub rbp: u64,
+}
+
+/// Called before each fork; see the module comment.
+pub type Prepare = Box<dyn FnMut() -> Result<ChildSetup> + Send>;
+
 #[derive(Default)]
 struct Pool {
-    ready: VecDeque<Pid>,
+    ready: VecDeque<(Pid, u64)>,
     /// Set when the factory can no longer fork: the reason.
     broken: Option<String>,
 }
@@ -46,7 +65,7 @@ pub struct Factory {
 }
 
 impl Factory {
-    pub fn start(page: StubPage, memfd: i32) -> Result<Factory> {
+    pub fn start(page: StubPage, memfd: i32, mut prepare: Option<Prepare>) -> Result<Factory> {
         let shared = Arc::new(Shared::default());
         let (ready_tx, ready_rx) = mpsc::channel::<Result<Pid>>();
         let sh = shared.clone();
@@ -70,12 +89,26 @@ impl Factory {
                             sh.cv.wait(&mut p);
                         }
                     }
+                    let setup = match prepare.as_mut().map(|f| f()).transpose() {
+                        Ok(s) => s.unwrap_or_default(),
+                        Err(e) => {
+                            let mut p = sh.pool.lock();
+                            p.broken = Some(e.to_string());
+                            sh.cv.notify_all();
+                            return;
+                        }
+                    };
                     let r = master
-                        .inject(page.clone, libc::SYS_fork, [0; 6])
+                        .inject_with(page.clone, libc::SYS_fork, [0; 6], |r| {
+                            r.r13 = setup.r13;
+                            r.r14 = setup.r14;
+                            r.r15 = setup.r15;
+                            r.rbp = setup.rbp;
+                        })
                         .and_then(|r| abi::Errno::from_ret(r).map_err(|e| Error::Host(format!("fork stub: {e}"))));
                     let mut p = sh.pool.lock();
                     match r {
-                        Ok(pid) => p.ready.push_back(pid as Pid),
+                        Ok(pid) => p.ready.push_back((pid as Pid, setup.token)),
                         Err(e) => {
                             p.broken = Some(e.to_string());
                             sh.cv.notify_all();
@@ -90,14 +123,15 @@ impl Factory {
         Ok(Factory { shared, master })
     }
 
-    /// A new, idle stub process (not yet traced by anyone).
-    pub fn new_process(&self) -> Result<Pid> {
+    /// A new stub process (not traced by anyone), with the token its
+    /// `Prepare` hook returned (0 without one).
+    pub fn new_process(&self) -> Result<(Pid, u64)> {
         let mut p = self.shared.pool.lock();
         loop {
-            if let Some(pid) = p.ready.pop_front() {
+            if let Some(child) = p.ready.pop_front() {
                 // Let the factory fork the next one meanwhile.
                 self.shared.cv.notify_all();
-                return Ok(pid);
+                return Ok(child);
             }
             if let Some(e) = &p.broken {
                 return Err(Error::Host(format!("stub factory: {e}")));

@@ -5,7 +5,7 @@
 //! syscalls, only through stub threads it seized itself.
 
 use super::aspace::PtraceAddressSpace;
-use super::stub::StubPage;
+use crate::stub::StubPage;
 use super::sys;
 use super::thread::StubThread;
 use crate::{Error, Result};

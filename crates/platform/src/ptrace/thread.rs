@@ -2,7 +2,7 @@
 //! for one task in one address space. Only the host thread that seized it
 //! may operate on it.
 
-use super::stub::StubPage;
+use crate::stub::StubPage;
 use super::sys::{self, Pid, Stop};
 use crate::{Error, Result};
 use abi::{Errno, Regs};
@@ -71,7 +71,20 @@ impl StubThread {
     /// Run one host syscall in the stub process (through this thread) and
     /// return its raw result. `entry` is the stub's `syscall` or `clone` entry.
     pub fn inject(&mut self, entry: u64, nr: i64, args: [u64; 6]) -> Result<i64> {
-        let r = Self::stub_regs(entry, nr as u64, &args, self.master);
+        self.inject_with(entry, nr, args, |_| {})
+    }
+
+    /// `inject`, with `set` adjusting the other registers first (a child
+    /// of an injected fork or clone starts with them).
+    pub fn inject_with(
+        &mut self,
+        entry: u64,
+        nr: i64,
+        args: [u64; 6],
+        set: impl FnOnce(&mut Regs),
+    ) -> Result<i64> {
+        let mut r = Self::stub_regs(entry, nr as u64, &args, self.master);
+        set(&mut r);
         sys::set_regs(self.tid, &r).map_err(|e| dead(e, "SETREGS"))?;
         sys::cont(self.tid, 0).map_err(|e| dead(e, "PTRACE_CONT"))?;
         loop {

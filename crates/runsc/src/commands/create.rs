@@ -43,10 +43,11 @@ pub fn create(cli: &Cli, id: &str, opts: &CreateOpts, foreground: bool) -> Resul
         (false, Some(_)) => bail!("--console-socket was given but process.terminal is false"),
         _ => {}
     }
-    if cli.platform != "ptrace" {
+    if !sentry::boot::PLATFORMS.contains(&cli.platform.as_str()) {
         bail!(
-            "platform {:?} is not available (available: ptrace)",
-            cli.platform
+            "platform {:?} is not available (available: {})",
+            cli.platform,
+            sentry::boot::PLATFORMS.join(", ")
         );
     }
 

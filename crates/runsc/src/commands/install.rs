@@ -25,7 +25,13 @@ pub fn install(_cli: &Cli, args: &InstallArgs) -> Result<i32> {
     if !args.runtime_args.is_empty() {
         entry.insert(
             "runtimeArgs".into(),
-            Value::Array(args.runtime_args.iter().cloned().map(Value::String).collect()),
+            Value::Array(
+                args.runtime_args
+                    .iter()
+                    .cloned()
+                    .map(Value::String)
+                    .collect(),
+            ),
         );
     }
     let runtimes = config

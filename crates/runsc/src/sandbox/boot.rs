@@ -158,10 +158,11 @@ fn read_config(fd: OwnedFd) -> Result<BootConfig, String> {
 
 /// Everything up to ready: isolation, the kernel, the control socket.
 fn setup(cfg: BootConfig, stdio: Vec<OwnedFd>) -> Result<Arc<Sandbox>, String> {
-    if cfg.platform != "ptrace" {
+    if !sentry::boot::PLATFORMS.contains(&cfg.platform.as_str()) {
         return Err(format!(
-            "platform {:?} is not available (available: ptrace)",
-            cfg.platform
+            "platform {:?} is not available (available: {})",
+            cfg.platform,
+            sentry::boot::PLATFORMS.join(", ")
         ));
     }
     let Some(process) = cfg.spec.process().clone() else {
@@ -193,6 +194,7 @@ fn setup(cfg: BootConfig, stdio: Vec<OwnedFd>) -> Result<Arc<Sandbox>, String> {
         uid: process.user().uid(),
         gid: process.user().gid(),
         strace: cfg.strace,
+        platform: cfg.platform.clone(),
     };
     // The root's Gofer was started by `isolate`, before the sandbox gave
     // up the host's privileges.
@@ -202,7 +204,14 @@ fn setup(cfg: BootConfig, stdio: Vec<OwnedFd>) -> Result<Arc<Sandbox>, String> {
         container: Some(mounts),
         ..RootFs::default()
     };
-    let k = build_kernel_with(&spec, rootfs)?;
+    let gofer_watch = isolated.gofer_watch.clone();
+    let k = build_kernel_with(&spec, rootfs).map_err(|e| {
+        // A Gofer that could not start says why on its stderr.
+        match gofer_watch.failure(std::time::Duration::from_secs(2)) {
+            Some(why) => format!("{e}: {why}"),
+            None => e,
+        }
+    })?;
     if let Some(h) = cfg.spec.hostname() {
         if !h.is_empty() {
             *k.hostname.lock() = h.as_bytes().to_vec();
@@ -213,6 +222,9 @@ fn setup(cfg: BootConfig, stdio: Vec<OwnedFd>) -> Result<Arc<Sandbox>, String> {
             *k.domainname.lock() = d.as_bytes().to_vec();
         }
     }
+    // What `start` needs, checked now: an error at `create` is one
+    // Docker cleans up after (see `preflight`).
+    super::preflight::check_program(&k, &process)?;
     let sandbox = Sandbox::new(Control::new(k), process, stdio);
     // No application code runs before `start` comes through the control
     // socket: the filter is in force before it is served.

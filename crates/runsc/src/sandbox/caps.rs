@@ -99,7 +99,11 @@ pub fn drop_all_but_kept() -> Result<(), String> {
             match e.raw_os_error() {
                 // Past the last capability this kernel knows.
                 Some(libc::EINVAL) => break,
-                _ => return Err(format!("dropping capability {cap} from the bounding set: {e}")),
+                _ => {
+                    return Err(format!(
+                        "dropping capability {cap} from the bounding set: {e}"
+                    ))
+                }
             }
         }
     }
@@ -112,7 +116,12 @@ pub fn drop_all_but_kept() -> Result<(), String> {
         inheritable: CapabilitySet::empty(),
     };
     rustix::thread::set_capabilities(None, sets).map_err(|e| format!("capset: {e}"))?;
-    rustix::thread::set_no_new_privs(true).map_err(|e| format!("no_new_privs: {e}"))
+    rustix::thread::set_no_new_privs(true).map_err(|e| format!("no_new_privs: {e}"))?;
+    for r in TABLE {
+        let what = if r.keep { "kept" } else { "dropped" };
+        tracing::debug!("capabilities: {} {what}: {}", r.name, r.why);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -154,7 +154,9 @@ pub fn cgroup_path(given: Option<&Path>, id: &str, systemd: bool) -> Result<Cgro
     if systemd || (!text.starts_with('/') && text.matches(':').count() == 2) {
         return systemd_path(&text).map(CgroupPath::Absolute);
     }
-    if p.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+    if p.components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
         return Err(format!("linux.cgroupsPath {text:?}: \"..\" is not allowed"));
     }
     if p.is_absolute() {
@@ -179,12 +181,16 @@ fn systemd_path(text: &str) -> Result<PathBuf, String> {
     {
         return Err(format!("linux.cgroupsPath {text:?}: bad systemd unit"));
     }
-    let slice = if slice.is_empty() { "system.slice" } else { slice };
+    let slice = if slice.is_empty() {
+        "system.slice"
+    } else {
+        slice
+    };
     let mut path = PathBuf::from("/");
     if slice != "-.slice" {
-        let base = slice.strip_suffix(".slice").ok_or_else(|| {
-            format!("linux.cgroupsPath {text:?}: {slice:?} is not a .slice unit")
-        })?;
+        let base = slice
+            .strip_suffix(".slice")
+            .ok_or_else(|| format!("linux.cgroupsPath {text:?}: {slice:?} is not a .slice unit"))?;
         let mut acc = String::new();
         for (i, part) in base.split('-').enumerate() {
             if i > 0 {
@@ -263,7 +269,10 @@ mod tests {
         );
         assert!(cgroup_path(Some(Path::new("/a/../b")), "c1", false).is_err());
         let rel = cgroup_path(Some(Path::new("sub/c")), "c1", false).unwrap();
-        assert_eq!(rel.below(Path::new("/user.slice")), PathBuf::from("user.slice/sub/c"));
+        assert_eq!(
+            rel.below(Path::new("/user.slice")),
+            PathBuf::from("user.slice/sub/c")
+        );
         assert_eq!(
             CgroupPath::Absolute("/docker/x".into()).below(Path::new("/whatever")),
             PathBuf::from("docker/x")

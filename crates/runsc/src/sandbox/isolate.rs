@@ -38,11 +38,10 @@ use std::os::unix::fs::OpenOptionsExt;
 pub struct Isolated {
     /// The Sentry's end of the root Gofer's socket.
     pub gofer: OwnedFd,
+    /// How the Gofer is doing (for errors: see `gofer`).
+    pub gofer_watch: super::gofer::Watch,
     /// `<state>/exit.json`, opened (empty) for the record of the end.
     pub exit_file: std::fs::File,
-    pub root_change: super::emptyroot::RootChange,
-    pub net: super::netns::NetNs,
-    pub mapping: super::userns::Mapping,
 }
 
 /// Steps 1–5 of the module comment, the Gofer serving `gofer_mounts`
@@ -66,10 +65,8 @@ pub fn isolate(cfg: &BootConfig, gofer_mounts: &[GoferMount]) -> Result<Isolated
     if let super::netns::NetNs::Join(path) = &net {
         super::netns::join(path)?;
     }
-    let mut also = UnshareFlags::NEWNS
-        | UnshareFlags::NEWIPC
-        | UnshareFlags::NEWUTS
-        | UnshareFlags::NEWCGROUP;
+    let mut also =
+        UnshareFlags::NEWNS | UnshareFlags::NEWIPC | UnshareFlags::NEWUTS | UnshareFlags::NEWCGROUP;
     if net == super::netns::NetNs::New {
         also |= UnshareFlags::NEWNET;
     }
@@ -82,12 +79,11 @@ pub fn isolate(cfg: &BootConfig, gofer_mounts: &[GoferMount]) -> Result<Isolated
         cfg.id,
         mapping.host_uid
     );
+    let (gofer, gofer_watch) = gofer.reap_in_background();
     Ok(Isolated {
-        gofer: gofer.reap_in_background(),
+        gofer,
+        gofer_watch,
         exit_file,
-        root_change,
-        net,
-        mapping,
     })
 }
 

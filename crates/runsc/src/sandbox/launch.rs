@@ -128,6 +128,15 @@ pub fn launch(
                     "the sandbox did not become ready within {}s",
                     READY_TIMEOUT.as_secs()
                 ),
+                (Ready::Silent, Some(s))
+                    if std::os::unix::process::ExitStatusExt::signal(&s) == Some(libc::SIGSYS) =>
+                {
+                    bail!(
+                        "the sandbox process was killed by its seccomp filter: it made a host \
+                         syscall missing from the Sentry's allowlist (the kernel log names it: \
+                         audit type=1326)"
+                    )
+                }
                 (Ready::Silent, Some(s)) => bail!(
                     "the sandbox process exited before it was ready ({s}); --debug-log has details"
                 ),

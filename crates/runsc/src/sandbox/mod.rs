@@ -26,6 +26,7 @@ pub mod isolate;
 pub mod launch;
 pub mod netns;
 pub mod pidns;
+pub mod preflight;
 pub mod seccomp;
 pub mod userns;
 

@@ -35,7 +35,7 @@
 //! read its memory. (The stubs stay dumpable: a host process running as
 //! `nobody` could open their /proc/PID/mem. Closing that needs a uid no
 //! other host process uses, or a re-exec inside the namespace so that the
-//! stubs can be non-dumpable; see ARCHITECTURE.md.)
+//! stubs' memory belongs to it and they can be non-dumpable.)
 
 use rustix::thread::UnshareFlags;
 use std::io::{Read, Write};

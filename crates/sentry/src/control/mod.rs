@@ -146,6 +146,14 @@ impl Control {
                 ..Default::default()
             };
             for g in &live {
+                // From outside the sandbox's PID namespace, init gets only
+                // the signals it handles, plus SIGKILL and SIGSTOP (as
+                // Linux treats a child namespace's init): `docker stop` of
+                // an init without a SIGTERM handler ends with SIGKILL.
+                let unhandled = g.sighand().get(sig).handler == abi::signal::SIG_DFL;
+                if g.tgid == INIT_PID && unhandled && sig != abi::signal::SIGKILL && sig != abi::signal::SIGSTOP {
+                    continue;
+                }
                 send::send(g, None, info);
             }
         }

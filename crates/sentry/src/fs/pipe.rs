@@ -194,7 +194,7 @@ impl Pipe {
 
     /// Move up to `dst.remaining()` bytes out. Ok(0) is end of file (no
     /// writers); EAGAIN means empty with writers.
-    fn read(&self, dst: &mut IoDst) -> Result<u64, Errno> {
+    pub fn read(&self, dst: &mut IoDst) -> Result<u64, Errno> {
         let mut want = dst.remaining();
         if want == 0 {
             return Ok(0);
@@ -259,7 +259,7 @@ impl Pipe {
     /// Move bytes in. Ok(n) once everything is written; EAGAIN when the
     /// pipe filled first (what was consumed from `src` was written); EPIPE
     /// with no readers; EFAULT on a bad source before anything was written.
-    fn write(&self, src: &mut IoSrc, packet: bool) -> Result<u64, Errno> {
+    pub fn write(&self, src: &mut IoSrc, packet: bool) -> Result<u64, Errno> {
         let total = src.remaining();
         if total == 0 {
             return Ok(0);
@@ -340,6 +340,70 @@ impl Pipe {
         } else {
             Err(Errno::EAGAIN)
         }
+    }
+
+    // For splice, tee and vmsplice (syscalls/splice.rs): look at the
+    // contents without taking them, take them afterwards, and ask how much
+    // room there is, so that bytes leave a pipe only once they are placed.
+
+    /// Copy up to `buf.len()` bytes from the front without taking them.
+    pub fn peek(&self, buf: &mut [u8]) -> usize {
+        let st = self.st.lock();
+        let mut n = 0;
+        for b in &st.bufs {
+            let take = b.len.min(buf.len() - n);
+            if let (Some(to), Some(from)) = (buf.get_mut(n..n + take), b.page.get(b.off..b.off + take)) {
+                to.copy_from_slice(from);
+            }
+            n += take;
+            if n == buf.len() {
+                break;
+            }
+        }
+        n
+    }
+
+    /// Drop `n` bytes from the front (after `peek`).
+    pub fn consume(&self, mut n: usize) {
+        let mut st = self.st.lock();
+        let was_full = st.full();
+        let mut freed = false;
+        while n > 0 {
+            let Some(b) = st.bufs.front_mut() else { break };
+            let k = b.len.min(n);
+            b.off += k;
+            b.len -= k;
+            n -= k;
+            if b.len == 0 {
+                if let Some(done) = st.bufs.pop_front() {
+                    st.recycle(done.page);
+                }
+                freed = true;
+            }
+        }
+        drop(st);
+        if freed && was_full {
+            self.queue.notify(EV_WRITABLE);
+        }
+    }
+
+    /// Bytes a write could add now without waiting.
+    pub fn room(&self) -> u64 {
+        let st = self.st.lock();
+        let free = st.max_slots.saturating_sub(st.bufs.len()) * PAGE;
+        let tail = st.bufs.back().filter(|b| !b.packet).map_or(0, |b| PAGE - (b.off + b.len));
+        (free + tail) as u64
+    }
+
+    /// Open read ends and write ends.
+    pub fn ends(&self) -> (u32, u32) {
+        let st = self.st.lock();
+        (st.readers, st.writers)
+    }
+
+    /// Where readiness changes are announced.
+    pub fn wait_queue(&self) -> &WaitQueue {
+        &self.queue
     }
 
     /// Readiness seen by an end that reads and/or writes. `hup_after`: a

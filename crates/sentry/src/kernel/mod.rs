@@ -12,6 +12,7 @@ pub mod kernel;
 pub mod ldisc;
 pub mod limits;
 pub mod pids;
+pub mod posix_timer;
 pub mod proc_view;
 pub mod send;
 pub mod signal;

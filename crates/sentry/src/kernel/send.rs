@@ -5,9 +5,15 @@ use super::limits::RLIMIT_SIGPENDING;
 use super::signal::{default_action, DefaultAction, ExitStatus};
 use super::sigstate::GroupStop;
 use super::thread_group::{ThreadGroup, WaitEvent};
+use super::waiter::WaitQueue;
 use abi::signal::*;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+
+/// signalfd readers and pollers wait here (Linux's `sighand->signalfd_wqh`,
+/// one queue for the whole kernel): every queued signal notifies it with
+/// POLLIN and each signalfd re-checks its reader's own pending signals.
+pub static SIGNALFD_QUEUE: LazyLock<WaitQueue> = LazyLock::new(WaitQueue::new);
 
 fn is_stop(sig: i32) -> bool {
     matches!(sig, SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU)
@@ -114,6 +120,8 @@ fn deliver(tg: &Arc<ThreadGroup>, tid: Option<i32>, info: SigInfo, from_user: bo
             }
         }
     }
+    // signalfd hook: a signal may have been queued for a reader.
+    SIGNALFD_QUEUE.notify(libc::POLLIN as u64);
     if continued {
         *tg.wait_event.lock() = Some(WaitEvent::Continued);
         notify_parent_stop(tg, None);

@@ -55,6 +55,8 @@ pub struct ThreadGroup {
     pub proc_view: Mutex<Option<super::proc_view::ProcView>>,
     /// setitimer/alarm timers.
     pub itimers: super::itimer::ITimers,
+    /// timer_create timers (deleted at exec and exit).
+    pub posix_timers: super::posix_timer::PosixTimers,
 }
 
 impl std::fmt::Debug for ThreadGroup {
@@ -99,6 +101,7 @@ impl ThreadGroup {
             exit_times: Mutex::new((0, 0)),
             proc_view: Mutex::new(None),
             itimers: Default::default(),
+            posix_timers: Default::default(),
         })
     }
 

@@ -1,6 +1,7 @@
 //! Attribute changes: chmod, chown, truncate, umask, utimes.
 
 use super::{Arg, SysResult, SyscallArgs, Table};
+use crate::fs::inotify;
 use crate::kernel::creds::{CAP_CHOWN, CAP_FSETID};
 use crate::kernel::Task;
 use crate::vfs::inode::TimeSet;
@@ -81,6 +82,8 @@ fn chmod(t: &Task, inode: &Arc<dyn Inode>, path: &Option<Path>, mode: u32) -> Sy
         mode: Some(mode),
         ..Default::default()
     })?;
+    // inotify hook: IN_ATTRIB.
+    inotify::attr_changed(inode.as_ref(), path.as_ref().map(|p| &p.dentry), inotify::IN_ATTRIB);
     Ok(0)
 }
 
@@ -163,6 +166,8 @@ fn chown(t: &Task, inode: &Arc<dyn Inode>, path: &Option<Path>, uid: u32, gid: u
         req.mode = Some(m);
     }
     inode.setattr(&req)?;
+    // inotify hook: IN_ATTRIB.
+    inotify::attr_changed(inode.as_ref(), path.as_ref().map(|p| &p.dentry), inotify::IN_ATTRIB);
     Ok(0)
 }
 
@@ -229,6 +234,8 @@ fn sys_truncate(t: &mut Task, a: &SyscallArgs) -> SysResult {
         size: Some(len as u64),
         ..Default::default()
     })?;
+    // inotify hook: IN_MODIFY.
+    inotify::attr_changed(p.dentry.inode.as_ref(), Some(&p.dentry), inotify::IN_MODIFY);
     Ok(0)
 }
 
@@ -249,6 +256,8 @@ fn sys_ftruncate(t: &mut Task, a: &SyscallArgs) -> SysResult {
         size: Some(len as u64),
         ..Default::default()
     })?;
+    // inotify hook: IN_MODIFY.
+    inotify::attr_changed(inode.as_ref(), f.path.as_ref().map(|p| &p.dentry), inotify::IN_MODIFY);
     Ok(0)
 }
 
@@ -297,6 +306,8 @@ fn set_times(
         mtime,
         ..Default::default()
     })?;
+    // inotify hook: IN_ATTRIB.
+    inotify::attr_changed(inode.as_ref(), path.as_ref().map(|p| &p.dentry), inotify::IN_ATTRIB);
     Ok(0)
 }
 

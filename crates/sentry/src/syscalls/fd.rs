@@ -20,7 +20,7 @@ pub fn register(t: &mut Table) {
         sysno::FCNTL,
         sys_fcntl,
         &[Arg::Fd, Arg::Int, Arg::Hex],
-        "record locks, leases, owners and seals are not implemented (EINVAL)",
+        "record locks, leases and owners are not implemented (EINVAL)",
     );
     t.partial(
         sysno::IOCTL,
@@ -115,6 +115,9 @@ fn sys_fcntl(t: &mut Task, a: &SyscallArgs) -> SysResult {
             let privileged = t.creds.has_cap(crate::kernel::creds::CAP_SYS_RESOURCE);
             crate::fs::pipe::set_pipe_size(&f, a.u32(2), privileged)
         }
+        // File seals live on tmpfs regular files (memfds).
+        libc::F_ADD_SEALS => crate::fs::tmpfs::add_seals(&f, a.u32(2)).map(|()| 0),
+        libc::F_GET_SEALS => crate::fs::tmpfs::get_seals(&f).map(u64::from),
         _ => Err(Errno::EINVAL),
     }
 }

@@ -158,8 +158,12 @@ fn sys_mmap(t: &mut Task, a: &SyscallArgs) -> SysResult {
         }
         return t.mm.mmap(o);
     }
-    let m = f.ops.mappable().ok_or(Errno::ENODEV)?;
+    let mut m = f.ops.mappable().ok_or(Errno::ENODEV)?;
     if shared && !f.writable() {
+        o.max_prot = Prot(5);
+    }
+    // memfd seals: no shared writable maps under a write seal (fs/tmpfs/seals.rs).
+    if shared && crate::fs::tmpfs::seal_shared_map(&f, &mut m, prot & 2 != 0)? {
         o.max_prot = Prot(5);
     }
     o.backing = Backing::File { m, off };

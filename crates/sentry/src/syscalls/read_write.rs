@@ -83,6 +83,15 @@ pub fn do_read(f: &File, dst: &mut IoDst, off: Option<i64>) -> SysResult {
 
 /// Write at the file position (or the end for O_APPEND), or at `off` for pwrite.
 pub fn do_write(f: &File, src: &mut IoSrc, off: Option<i64>) -> SysResult {
+    let r = write_at(f, src, off);
+    // inotify hook: IN_MODIFY.
+    if matches!(r, Ok(n) if n > 0) {
+        crate::fs::inotify::modified(f);
+    }
+    r
+}
+
+fn write_at(f: &File, src: &mut IoSrc, off: Option<i64>) -> SysResult {
     let append = f.flags() & libc::O_APPEND as u32 != 0;
     match off {
         // pwrite on an O_APPEND file appends, as Linux does.

@@ -50,13 +50,22 @@ fn sys_pause(t: &mut Task, _a: &SyscallArgs) -> SysResult {
 
 /// Take a pending signal in `set` (the task's own first).
 fn take_from(t: &Task, set: SigSet) -> Option<SigInfo> {
-    let mut st = t.tg.sig.lock();
-    let blocked = SigSet(!set.0);
-    if let Some(sig) = st.task(t.tid).pending.next(blocked) {
-        return st.task_mut(t.tid).pending.take(sig);
+    loop {
+        let info = {
+            let mut st = t.tg.sig.lock();
+            let blocked = SigSet(!set.0);
+            if let Some(sig) = st.task(t.tid).pending.next(blocked) {
+                st.task_mut(t.tid).pending.take(sig)
+            } else {
+                let sig = st.shared.next(blocked)?;
+                st.shared.take(sig)
+            }
+        }?;
+        // POSIX timer signals get their overrun; stale ones are dropped.
+        if let Some(i) = crate::kernel::posix_timer::dequeued(&t.tg, info) {
+            return Some(i);
+        }
     }
-    let sig = st.shared.next(blocked)?;
-    st.shared.take(sig)
 }
 
 fn sys_rt_sigtimedwait(t: &mut Task, a: &SyscallArgs) -> SysResult {

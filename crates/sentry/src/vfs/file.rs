@@ -93,6 +93,12 @@ pub trait FileOps: Send + Sync {
         Err(Errno::EBADF)
     }
 
+    /// The anonymous inode's name /proc/PID/fd shows after "anon_inode:"
+    /// ("[signalfd]", "inotify"...), for files without a path.
+    fn anon_name(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Called by open(2) once the file exists, with the opening task: a
     /// file that must wait before open returns (a FIFO waits for its other
     /// end) blocks here. An error undoes the open (the file is dropped).
@@ -161,6 +167,13 @@ impl std::fmt::Debug for File {
 /// Status flags fcntl(F_SETFL) may change.
 pub const SETFL_MASK: u32 =
     (libc::O_APPEND | libc::O_NONBLOCK | libc::O_DIRECT | libc::O_NOATIME | libc::O_ASYNC) as u32;
+
+/// inotify hook: the last reference to an open file is its close.
+impl Drop for File {
+    fn drop(&mut self) {
+        crate::fs::inotify::closed(self);
+    }
+}
 
 impl File {
     pub fn new(

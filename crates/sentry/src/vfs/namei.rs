@@ -56,6 +56,8 @@ pub fn create(
     }
     let inode = p.dir.dentry.inode.create(&p.name, &node, owner)?;
     let d = p.dir.dentry.add_child(&p.name, inode);
+    // inotify hook: IN_CREATE in the parent.
+    crate::fs::inotify::created(&p.dir.dentry, &p.name, matches!(node, NewNode::Dir { .. }));
     Ok(Path {
         mount: p.dir.mount.clone(),
         dentry: d,
@@ -86,6 +88,8 @@ pub fn link(w: &mut Walk, old: &Path, start: &Path, path: &[u8]) -> Result<(), E
     may_modify_dir(w, &p.dir)?;
     p.dir.dentry.inode.link(&p.name, &old.dentry.inode)?;
     p.dir.dentry.add_child(&p.name, old.dentry.inode.clone());
+    // inotify hook: IN_ATTRIB on the inode, IN_CREATE in the parent.
+    crate::fs::inotify::linked(old.dentry.inode.as_ref(), &p.dir.dentry, &p.name);
     Ok(())
 }
 
@@ -122,6 +126,8 @@ pub fn remove(w: &mut Walk, start: &Path, path: &[u8], dir: bool) -> Result<(), 
     }
     p.dir.dentry.inode.unlink(&p.name, dir)?;
     p.dir.dentry.remove_child(&p.name);
+    // inotify hook: IN_DELETE in the parent, IN_DELETE_SELF if it was the last name.
+    crate::fs::inotify::removed(&p.dir.dentry, &p.name, &victim, dir);
     Ok(())
 }
 
@@ -227,6 +233,8 @@ pub fn rename(
     } else {
         op.dir.dentry.move_child(&op.name, &np.dir.dentry, &np.name);
     }
+    // inotify hook: IN_MOVED_FROM/IN_MOVED_TO/IN_MOVE_SELF.
+    crate::fs::inotify::renamed(&op, &np, &src, target.as_ref(), flags & RENAME_EXCHANGE != 0);
     Ok(())
 }
 

@@ -97,13 +97,17 @@ pub fn open_path(w: &Walk, path: Path, flags: u32, created: bool) -> Result<Arc<
     if flags & libc::O_DIRECT as u32 != 0 && !ops.supports_direct() {
         return Err(Errno::EINVAL);
     }
-    if flags & O_TRUNC != 0 && kind == FileType::Regular && !created {
+    let truncate = flags & O_TRUNC != 0 && kind == FileType::Regular && !created;
+    if truncate {
         inode.setattr(&super::inode::SetAttr {
             size: Some(0),
             ..Default::default()
         })?;
     }
-    Ok(File::new(ops, Some(path), Some(inode), flags))
+    let file = File::new(ops, Some(path), Some(inode), flags);
+    // inotify hook: IN_OPEN (and IN_MODIFY for O_TRUNC).
+    crate::fs::inotify::opened(&file, truncate);
+    Ok(file)
 }
 
 /// open(2)/openat(2): resolve `name` from `start`, creating it with O_CREAT.
@@ -184,6 +188,8 @@ pub fn open(
             };
             let inode = parent.dir.dentry.inode.create(&parent.name, &node, owner)?;
             let d = parent.dir.dentry.add_child(&parent.name, inode);
+            // inotify hook: IN_CREATE in the parent.
+            crate::fs::inotify::created(&parent.dir.dentry, &parent.name, false);
             open_path(
                 w,
                 Path {

@@ -54,7 +54,9 @@ impl Manager {
         let l = &self.limits;
         self.explicit
             || (h.has("memory")
-                && (l.memory.is_some() || l.memory_swap.is_some() || l.memory_reservation.is_some()))
+                && (l.memory.is_some()
+                    || l.memory_swap.is_some()
+                    || l.memory_reservation.is_some()))
             || (h.has("pids") && l.pids.is_some())
             || (h.has("cpu")
                 && (l.cpu_shares.is_some() || l.cpu_quota.is_some() || l.cpu_period.is_some()))

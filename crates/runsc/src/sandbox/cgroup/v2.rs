@@ -51,12 +51,16 @@ impl Manager {
 
     fn apply_all(&self, pid: i32) -> Result<(), String> {
         let wanted = self.wanted();
-        let rel = self.dir.strip_prefix(ROOT).unwrap_or(&self.dir).to_path_buf();
+        let rel = self
+            .dir
+            .strip_prefix(ROOT)
+            .unwrap_or(&self.dir)
+            .to_path_buf();
         let mut cur = PathBuf::from(ROOT);
         for c in rel.components() {
             // Delegate the controllers one level down before descending.
-            let available = std::fs::read_to_string(cur.join("cgroup.controllers"))
-                .unwrap_or_default();
+            let available =
+                std::fs::read_to_string(cur.join("cgroup.controllers")).unwrap_or_default();
             let enable: Vec<String> = wanted
                 .iter()
                 .filter(|w| available.split_whitespace().any(|a| a == **w))

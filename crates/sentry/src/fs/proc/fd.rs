@@ -111,10 +111,13 @@ pub(super) fn readlink(fs: &ProcFs, r: PidRef, n: i32) -> Result<Vec<u8>, Errno>
     let f = file(fs, r, n)?;
     match &f.path {
         Some(p) => Ok(path_text(p, &reader_root(&*fs.kernel()?))),
-        None => Ok(f
-            .attr()
-            .map_or_else(|_| "anon_inode:[unknown]".into(), |a| anon_name(&a))
-            .into_bytes()),
+        None => Ok(match f.ops.anon_name() {
+            Some(name) => format!("anon_inode:{name}"),
+            None => f
+                .attr()
+                .map_or_else(|_| "anon_inode:[unknown]".into(), |a| anon_name(&a)),
+        }
+        .into_bytes()),
     }
 }
 

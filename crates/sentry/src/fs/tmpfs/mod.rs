@@ -12,6 +12,7 @@
 
 mod dir;
 mod regular;
+mod seals;
 mod special;
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,7 @@ use dir::Dir;
 use memory::MemoryFile;
 use parking_lot::Mutex;
 use regular::Regular;
+pub use seals::{add_seals, get_seals, init_seals, seal_shared_map, F_SEAL_EXEC, F_SEAL_SEAL};
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -231,6 +233,8 @@ pub(crate) struct Node {
     kind: Kind,
     /// Extended attributes, by whole name.
     xattrs: Mutex<xattr::Xattrs>,
+    /// memfd seals (seals.rs; regular files only).
+    seals: seals::Seals,
 }
 
 /// The current real time, which file timestamps use.
@@ -269,6 +273,7 @@ impl Node {
             meta: Mutex::new(meta),
             kind,
             xattrs: Mutex::new(xattr::Xattrs::default()),
+            seals: seals::Seals::default(),
         })
     }
 
@@ -369,6 +374,8 @@ impl Inode for Node {
     }
 
     fn setattr(&self, req: &SetAttr) -> Result<(), Errno> {
+        // memfd seals: size and exec-bit changes (seals.rs).
+        seals::check_setattr(self, req)?;
         if let Some(size) = req.size {
             match &self.kind {
                 Kind::Regular(r) => r.truncate(&self.fs.mf, &self.fs.quota, size)?,

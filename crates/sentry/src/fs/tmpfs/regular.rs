@@ -450,7 +450,7 @@ impl Regular {
 }
 
 impl Node {
-    fn regular(&self) -> Result<&Regular, Errno> {
+    pub(super) fn regular(&self) -> Result<&Regular, Errno> {
         match &self.kind {
             Kind::Regular(r) => Ok(r),
             _ => Err(Errno::EINVAL),
@@ -482,6 +482,8 @@ impl FileOps for RegularFile {
     fn write(&self, _f: &File, src: &mut IoSrc, off: i64) -> Result<u64, Errno> {
         let off = u64::try_from(off).map_err(|_| Errno::EINVAL)?;
         let fs = &self.node.fs;
+        // memfd seals: F_SEAL_WRITE/FUTURE_WRITE/GROW (seals.rs).
+        super::seals::check_write(&self.node, off, src.remaining())?;
         let n = self.node.regular()?.write(&fs.mf, &fs.quota, src, off)?;
         if n > 0 {
             self.node.touch_mtime_ctime();
@@ -500,6 +502,8 @@ impl FileOps for RegularFile {
             return Err(Errno::EOPNOTSUPP);
         }
         let fs = &self.node.fs;
+        // memfd seals: no punching under a write seal, no growth under F_SEAL_GROW (seals.rs).
+        super::seals::check_fallocate(&self.node, mode & FALLOC_FL_PUNCH_HOLE != 0, off.saturating_add(len))?;
         self.node.regular()?.fallocate(
             &fs.mf,
             &fs.quota,

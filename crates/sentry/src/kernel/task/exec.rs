@@ -112,6 +112,7 @@ impl Task {
         self.keep_regs = true;
         self.restart_block = None;
         self.fds.exec();
+        self.tg.posix_timers.clear();
         *self.tg.exe.lock() = file.path.clone();
         crate::kernel::proc_view::publish(self);
         let base = path.rsplit(|&b| b == b'/').next().unwrap_or(path).to_vec();

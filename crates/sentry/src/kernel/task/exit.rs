@@ -61,6 +61,7 @@ pub fn release_task(k: &Arc<Kernel>, tg: &Arc<ThreadGroup>, tid: i32, status: Ex
     if last {
         let status = tg.group_exit_status().unwrap_or(status);
         *tg.exit_status.lock() = Some(status);
+        tg.posix_timers.clear();
         k.thread_group_exited(tg, status);
     }
 }
