@@ -151,17 +151,6 @@ pub fn memparse(s: &str) -> Option<u64> {
     n.checked_mul(1u64 << shift)
 }
 
-/// An unsigned integer as the kernel's kstrtoull(…, 0) reads it.
-fn parse_uint(s: &str) -> Option<u64> {
-    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        u64::from_str_radix(h, 16).ok()
-    } else if s.len() > 1 && s.starts_with('0') {
-        u64::from_str_radix(&s[1..], 8).ok()
-    } else {
-        s.parse().ok()
-    }
-}
-
 fn parse_octal(s: &str) -> Option<u32> {
     u32::from_str_radix(s, 8).ok().filter(|m| *m <= 0o7777)
 }

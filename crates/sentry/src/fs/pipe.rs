@@ -431,9 +431,13 @@ impl Pipe {
         m
     }
 
-    /// A new end: counts it, wakes whoever waits for this side.
-    fn attach(&self, read: bool, write: bool) {
-        {
+    /// A new end: counts it, wakes whoever waits for this side. Returns
+    /// (readers, r_counter, writers, w_counter) as they stood right after,
+    /// read under the same lock: a FIFO opener decides whether to wait from
+    /// this snapshot, so a partner that opens and closes in between is
+    /// still seen as having come.
+    fn attach(&self, read: bool, write: bool) -> (u32, u64, u32, u64) {
+        let snap = {
             let mut st = self.st.lock();
             if read {
                 st.readers += 1;
@@ -443,8 +447,10 @@ impl Pipe {
                 st.writers += 1;
                 st.w_counter += 1;
             }
-        }
+            (st.readers, st.r_counter, st.writers, st.w_counter)
+        };
         self.queue.notify(EV_ALL);
+        snap
     }
 
     /// An end closed.
@@ -521,8 +527,13 @@ pub struct PipeEnd {
 
 impl PipeEnd {
     fn new(pipe: Arc<Pipe>, read: bool, write: bool) -> PipeEnd {
-        pipe.attach(read, write);
-        PipeEnd { pipe, read, write, hup_after: None, partner: None }
+        PipeEnd::new_counted(pipe, read, write).0
+    }
+
+    /// A new end and the pipe's counts right after it was attached.
+    fn new_counted(pipe: Arc<Pipe>, read: bool, write: bool) -> (PipeEnd, (u32, u64, u32, u64)) {
+        let snap = pipe.attach(read, write);
+        (PipeEnd { pipe, read, write, hup_after: None, partner: None }, snap)
     }
 
     pub fn pipe(&self) -> &Arc<Pipe> {
@@ -639,10 +650,7 @@ impl Fifo {
         let nonblock = flags & libc::O_NONBLOCK as u32 != 0;
         match (flags & libc::O_ACCMODE as u32) as i32 {
             libc::O_RDONLY => {
-                let mut end = PipeEnd::new(pipe, true, false);
-                let st = end.pipe.st.lock();
-                let (writers, w_counter) = (st.writers, st.w_counter);
-                drop(st);
+                let (mut end, (_, _, writers, w_counter)) = PipeEnd::new_counted(pipe, true, false);
                 if writers == 0 {
                     if nonblock {
                         end.hup_after = Some(w_counter);
@@ -656,10 +664,7 @@ impl Fifo {
                 if nonblock && pipe.st.lock().readers == 0 {
                     return Err(Errno::ENXIO);
                 }
-                let mut end = PipeEnd::new(pipe, false, true);
-                let st = end.pipe.st.lock();
-                let (readers, r_counter) = (st.readers, st.r_counter);
-                drop(st);
+                let (mut end, (readers, r_counter, _, _)) = PipeEnd::new_counted(pipe, false, true);
                 if readers == 0 {
                     end.partner = Some((false, r_counter));
                 }
