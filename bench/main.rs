@@ -23,7 +23,7 @@ usage: rvisor-bench [--runs N] [--filter SUBSTR]... [--runsc PATH] [--platform P
   --filter SUBSTR   only benchmarks whose name contains SUBSTR (repeatable: any of them)
   --runsc PATH      rvisor's runsc (default: <workspace>/target/release/runsc)
   --platform P      one rvisor column per platform, run as `runsc --platform=P do --quiet`
-                    (repeatable; default: ptrace)
+                    (repeatable; default: systrap and ptrace)
   --vs 'PREFIX'     another runtime column: PREFIX split on whitespace, then the program
                     and its arguments, e.g. --vs '/usr/bin/runsc --network=none do'
   --markdown        print the table as Markdown
@@ -91,7 +91,7 @@ fn parse_args(root: &Path) -> Result<Options, String> {
         }
     }
     if opts.platforms.is_empty() {
-        opts.platforms.push("ptrace".into());
+        opts.platforms.extend(["systrap".into(), "ptrace".into()]);
     }
     Ok(opts)
 }

@@ -6,7 +6,11 @@ use crate::config::Config;
 use std::path::PathBuf;
 
 fn host(name: &str, prog: &str, args: &[&str]) -> Case {
-    Case::new(format!("host::{name}"), Program::Host(PathBuf::from(prog)), args)
+    Case::new(
+        format!("host::{name}"),
+        Program::Host(PathBuf::from(prog)),
+        args,
+    )
 }
 
 fn which(prog: &str) -> Option<PathBuf> {
@@ -19,7 +23,11 @@ fn which(prog: &str) -> Option<PathBuf> {
 
 /// Cases for host commands; those whose program is missing are left out.
 pub fn host_cases(cfg: &Config) -> Vec<Case> {
-    let scripts = cfg.programs_dir.parent().map(|p| p.join("scripts")).unwrap_or_default();
+    let scripts = cfg
+        .programs_dir
+        .parent()
+        .map(|p| p.join("scripts"))
+        .unwrap_or_default();
     let script = |n: &str| scripts.join(n).display().to_string();
     let mut cases = vec![
         host("ls-la-etc", "/bin/ls", &["-la", "/etc"]),

@@ -2,7 +2,9 @@
  * setpriority, sched_setaffinity and sched_setscheduler need the caller to own the target (or
  * a capability); capget and getpriority(PRIO_USER) see another process's credentials. The
  * parent stays root (without CAP_SYS_RESOURCE, which the host's root may lack), its child
- * becomes uid 1000; they take turns through a shared page. */
+ * becomes uid 43210 (a uid no other case uses: getpriority(PRIO_USER) sees every process of
+ * the uid on the host, and the suite runs cases in parallel); they take turns through a
+ * shared page. */
 #include "common.h"
 #include <linux/capability.h>
 #include <sched.h>
@@ -40,7 +42,7 @@ static const char *has_setuid(pid_t pid)
 
 static void child(pid_t parent)
 {
-	MUST(setresuid(1000, 1000, 1000));
+	MUST(setresuid(43210, 43210, 43210));
 	*stage = 1;
 	wait_stage(2);
 	struct rlimit rl;
@@ -74,8 +76,8 @@ static void parent(void)
 	SHOW(prlimit(c, RLIMIT_NOFILE, &rl, NULL));
 	SHOW(prlimit(c, RLIMIT_NOFILE, NULL, &rl));
 	SHOW(setpriority(PRIO_PROCESS, c, 7));
-	SHOW(getpriority(PRIO_USER, 1000));
-	SHOW(getpriority(PRIO_USER, 1001));
+	SHOW(getpriority(PRIO_USER, 43210));
+	SHOW(getpriority(PRIO_USER, 43211));
 	printf("child has CAP_SETUID: %s\n", has_setuid(c));
 	fflush(stdout);
 	*stage = 2;

@@ -38,10 +38,38 @@ pub const SIGRTMAX: i32 = 64;
 
 /// Signal names indexed by number (index 0 unused).
 pub const SIGNAL_NAMES: [&str; 32] = [
-    "", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
-    "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT",
-    "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU",
-    "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+    "",
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS",
 ];
 
 /// A set of signals 1..=64; bit `n-1` is signal `n`, as the kernel stores it.
@@ -89,7 +117,9 @@ pub const SA_RESETHAND: u64 = 0x8000_0000;
 
 /// `struct sigaction` as the x86-64 kernel reads it (rt_sigaction).
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct KernelSigaction {
     pub handler: u64,
     pub flags: u64,
@@ -99,7 +129,9 @@ pub struct KernelSigaction {
 
 /// `stack_t` for sigaltstack.
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct StackT {
     pub sp: u64,
     pub flags: i32,
@@ -114,7 +146,7 @@ pub const MINSIGSTKSZ: u64 = 2048;
 
 /// `siginfo_t` as 128 raw bytes with accessors for the fields the Sentry fills.
 #[repr(C)]
-#[derive(Clone, Copy, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(Clone, Copy, FromBytes, IntoBytes, Immutable, KnownLayout, Default)]
 pub struct SigInfo {
     pub signo: i32,
     pub errno: i32,
@@ -124,15 +156,13 @@ pub struct SigInfo {
     pub fields: [u64; 14],
 }
 
-impl Default for SigInfo {
-    fn default() -> Self {
-        SigInfo { signo: 0, errno: 0, code: 0, _pad0: 0, fields: [0; 14] }
-    }
-}
-
 impl std::fmt::Debug for SigInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SigInfo{{signo={} code={} f0={:#x}}}", self.signo, self.code, self.fields[0])
+        write!(
+            f,
+            "SigInfo{{signo={} code={} f0={:#x}}}",
+            self.signo, self.code, self.fields[0]
+        )
     }
 }
 

@@ -5,7 +5,9 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// General-purpose registers in the order of the kernel's `user_regs_struct`.
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct Regs {
     pub r15: u64,
     pub r14: u64,
@@ -44,7 +46,14 @@ impl Regs {
 
     /// Registers for a fresh thread starting at `rip` with stack `rsp`.
     pub fn initial(rip: u64, rsp: u64) -> Regs {
-        Regs { rip, rsp, cs: Self::USER_CS, ss: Self::USER_SS, eflags: 0x202, ..Default::default() }
+        Regs {
+            rip,
+            rsp,
+            cs: Self::USER_CS,
+            ss: Self::USER_SS,
+            eflags: 0x202,
+            ..Default::default()
+        }
     }
 
     /// The six syscall arguments in ABI order.
@@ -54,21 +63,27 @@ impl Regs {
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct Timespec {
     pub tv_sec: i64,
     pub tv_nsec: i64,
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct Timeval {
     pub tv_sec: i64,
     pub tv_usec: i64,
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct Timezone {
     pub tz_minuteswest: i32,
     pub tz_dsttime: i32,
@@ -76,7 +91,9 @@ pub struct Timezone {
 
 /// `struct stat` (x86-64 `newstat`).
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct Stat {
     pub st_dev: u64,
     pub st_ino: u64,
@@ -99,7 +116,9 @@ pub struct Stat {
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct StatxTimestamp {
     pub tv_sec: i64,
     pub tv_nsec: u32,
@@ -108,7 +127,9 @@ pub struct StatxTimestamp {
 
 /// `struct statx`.
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct Statx {
     pub stx_mask: u32,
     pub stx_blksize: u32,
@@ -169,7 +190,9 @@ pub struct Sysinfo {
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct Rlimit {
     pub rlim_cur: u64,
     pub rlim_max: u64,
@@ -178,14 +201,18 @@ pub struct Rlimit {
 pub const RLIM_INFINITY: u64 = u64::MAX;
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct Iovec {
     pub base: u64,
     pub len: u64,
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct Winsize {
     pub ws_row: u16,
     pub ws_col: u16,
@@ -195,7 +222,9 @@ pub struct Winsize {
 
 /// The kernel's `struct termios` (TCGETS), not glibc's larger one.
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct Termios {
     pub c_iflag: u32,
     pub c_oflag: u32,
@@ -227,7 +256,9 @@ pub const DIRENT64_NAME_OFFSET: usize = 19;
 
 /// `struct statfs` (statfs(2), fstatfs(2)).
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Default, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct Statfs {
     pub f_type: i64,
     pub f_bsize: i64,

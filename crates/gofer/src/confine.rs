@@ -172,11 +172,8 @@ fn bind_file(m: &MountSpec, at: &str) -> Result<Tree, String> {
     rustix::mount::mount_bind(m.path.as_os_str(), file.as_str())
         .map_err(|e| err(&format!("binding {}", m.path.display()), e))?;
     if !m.writable {
-        let _ = rustix::mount::mount_remount(
-            file.as_str(),
-            MountFlags::BIND | MountFlags::RDONLY,
-            c"",
-        );
+        let _ =
+            rustix::mount::mount_remount(file.as_str(), MountFlags::BIND | MountFlags::RDONLY, c"");
     }
     Ok(Tree {
         name: m.name.as_bytes().to_vec(),

@@ -68,7 +68,12 @@ impl MemoryFile {
         if base == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
-        Ok(MemoryFile { fd, base: base.cast(), size, frames: Mutex::new(FrameAllocator::new(size)) })
+        Ok(MemoryFile {
+            fd,
+            base: base.cast(),
+            size,
+            frames: Mutex::new(FrameAllocator::new(size)),
+        })
     }
 
     /// The memfd, for the platform to map frames into application address spaces.
@@ -189,7 +194,7 @@ impl MemoryFile {
     /// returns the old value. Atomic with respect to application threads
     /// touching the same memory, which shares the frame.
     pub fn update_u32(&self, off: u64, f: impl Fn(u32) -> u32) -> Result<u32, Errno> {
-        if off % 4 != 0 {
+        if !off.is_multiple_of(4) {
             return Err(Errno::EINVAL);
         }
         let p = self.check(off, 4)?;
@@ -199,7 +204,12 @@ impl MemoryFile {
         let a = unsafe { &*(p as *const std::sync::atomic::AtomicU32) };
         let mut old = a.load(std::sync::atomic::Ordering::SeqCst);
         loop {
-            match a.compare_exchange(old, f(old), std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst) {
+            match a.compare_exchange(
+                old,
+                f(old),
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+            ) {
                 Ok(v) => return Ok(v),
                 Err(v) => old = v,
             }
@@ -211,7 +221,7 @@ impl MemoryFile {
     /// message pages). Its address is also valid for `futex(2)`: the
     /// mapping is `MAP_SHARED`, so the futex key is the frame itself.
     pub fn atomic_u32(&self, off: u64) -> Result<&std::sync::atomic::AtomicU32, Errno> {
-        if off % 4 != 0 {
+        if !off.is_multiple_of(4) {
             return Err(Errno::EINVAL);
         }
         let p = self.check(off, 4)?;
@@ -226,7 +236,7 @@ impl MemoryFile {
     /// Zero `len` bytes at `off`. Whole pages are released rather than written.
     pub fn zero(&self, off: u64, len: u64) -> Result<(), Errno> {
         let p = self.check(off, len as usize)?;
-        if off % PAGE_SIZE == 0 && len % PAGE_SIZE == 0 && len >= 4 * PAGE_SIZE {
+        if off.is_multiple_of(PAGE_SIZE) && len.is_multiple_of(PAGE_SIZE) && len >= 4 * PAGE_SIZE {
             self.punch(off, len);
         } else {
             // SAFETY: range checked above.
@@ -240,7 +250,10 @@ impl MemoryFile {
     pub fn copy(&self, dst: u64, src: u64, len: u64) -> Result<(), Errno> {
         let d = self.check(dst, len as usize)?;
         let s = self.check(src, len as usize)?;
-        if src % PAGE_SIZE == 0 && dst % PAGE_SIZE == 0 && len % PAGE_SIZE == 0 {
+        if src.is_multiple_of(PAGE_SIZE)
+            && dst.is_multiple_of(PAGE_SIZE)
+            && len.is_multiple_of(PAGE_SIZE)
+        {
             let present = self.present(src, len);
             for (i, here) in present.iter().enumerate() {
                 if *here {
@@ -250,7 +263,10 @@ impl MemoryFile {
                 }
             }
         } else {
-            if len >= 64 * 1024 && (dst >= src + len || src >= dst + len) && self.copy_in_kernel(dst, src, len) {
+            if len >= 64 * 1024
+                && (dst >= src + len || src >= dst + len)
+                && self.copy_in_kernel(dst, src, len)
+            {
                 return Ok(());
             }
             // SAFETY: both ranges checked; `copy` tolerates overlap.
@@ -269,7 +285,14 @@ impl MemoryFile {
             let mut doff = (dst + done) as libc::loff_t;
             // SAFETY: plain syscall on our own fd with valid offset pointers.
             let r = unsafe {
-                libc::copy_file_range(self.fd.as_raw_fd(), &mut so, self.fd.as_raw_fd(), &mut doff, (len - done) as usize, 0)
+                libc::copy_file_range(
+                    self.fd.as_raw_fd(),
+                    &mut so,
+                    self.fd.as_raw_fd(),
+                    &mut doff,
+                    (len - done) as usize,
+                    0,
+                )
             };
             if r <= 0 {
                 break;
@@ -283,7 +306,11 @@ impl MemoryFile {
             // Finish the rest in user space.
             // SAFETY: the remaining ranges are inside the checked ranges.
             unsafe {
-                std::ptr::copy(self.base.add((src + done) as usize), self.base.add((dst + done) as usize), (len - done) as usize)
+                std::ptr::copy(
+                    self.base.add((src + done) as usize),
+                    self.base.add((dst + done) as usize),
+                    (len - done) as usize,
+                )
             };
             return true;
         }
@@ -311,14 +338,22 @@ impl MemoryFile {
             .iter()
             .map(|&(off, len)| {
                 let p = self.check(off, len as usize)?;
-                Ok(libc::iovec { iov_base: p.cast(), iov_len: len as usize })
+                Ok(libc::iovec {
+                    iov_base: p.cast(),
+                    iov_len: len as usize,
+                })
             })
             .collect()
     }
 
     /// Read from a host fd straight into frames (`preadv`, or `readv` when
     /// `off` is None). Returns bytes read.
-    pub fn read_from_fd(&self, fd: RawFd, off: Option<i64>, blocks: &[Block]) -> Result<usize, Errno> {
+    pub fn read_from_fd(
+        &self,
+        fd: RawFd,
+        off: Option<i64>,
+        blocks: &[Block],
+    ) -> Result<usize, Errno> {
         let iov = self.iovecs(blocks)?;
         let n = iov.len().min(1024) as libc::c_int;
         // SAFETY: every iovec points inside our mapping (checked in `iovecs`).
@@ -336,7 +371,12 @@ impl MemoryFile {
     }
 
     /// Write frames to a host fd (`pwritev`, or `writev` when `off` is None).
-    pub fn write_to_fd(&self, fd: RawFd, off: Option<i64>, blocks: &[Block]) -> Result<usize, Errno> {
+    pub fn write_to_fd(
+        &self,
+        fd: RawFd,
+        off: Option<i64>,
+        blocks: &[Block],
+    ) -> Result<usize, Errno> {
         let iov = self.iovecs(blocks)?;
         let n = iov.len().min(1024) as libc::c_int;
         // SAFETY: every iovec points inside our mapping (checked in `iovecs`).

@@ -23,17 +23,27 @@ pub struct FrameAllocator {
 
 impl FrameAllocator {
     pub fn new(limit: u64) -> FrameAllocator {
-        FrameAllocator { limit, high: 0, free: BTreeMap::new(), refs: Vec::new(), used_pages: 0 }
+        FrameAllocator {
+            limit,
+            high: 0,
+            free: BTreeMap::new(),
+            refs: Vec::new(),
+            used_pages: 0,
+        }
     }
 
     /// Allocate `len` bytes (page multiple, > 0) of contiguous frames, each with
     /// reference count 1. Returns the offset.
     pub fn alloc(&mut self, len: u64) -> Result<u64, Errno> {
-        if len == 0 || len % PAGE_SIZE != 0 {
+        if len == 0 || !len.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL);
         }
         // First fit among freed extents.
-        let found = self.free.iter().find(|(_, &l)| l >= len).map(|(&s, &l)| (s, l));
+        let found = self
+            .free
+            .iter()
+            .find(|(_, &l)| l >= len)
+            .map(|(&s, &l)| (s, l));
         let start = if let Some((s, l)) = found {
             self.free.remove(&s);
             if l > len {
@@ -50,7 +60,8 @@ impl FrameAllocator {
             self.refs.resize((end / PAGE_SIZE) as usize, 0);
             s
         };
-        for r in &mut self.refs[(start / PAGE_SIZE) as usize..((start + len) / PAGE_SIZE) as usize] {
+        for r in &mut self.refs[(start / PAGE_SIZE) as usize..((start + len) / PAGE_SIZE) as usize]
+        {
             *r = 1;
         }
         self.used_pages += len / PAGE_SIZE;
@@ -126,7 +137,10 @@ impl FrameAllocator {
 
     /// Reference count of the page containing `off`.
     pub fn refcount(&self, off: u64) -> u32 {
-        self.refs.get((off / PAGE_SIZE) as usize).copied().unwrap_or(0)
+        self.refs
+            .get((off / PAGE_SIZE) as usize)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Bytes currently allocated.
@@ -180,7 +194,12 @@ mod tests {
         let y = a.alloc(P).unwrap();
         let z = a.alloc(P).unwrap();
         let _keep = a.alloc(P).unwrap();
-        for (s, l) in a.decref(x, P).into_iter().chain(a.decref(z, P)).chain(a.decref(y, P)) {
+        for (s, l) in a
+            .decref(x, P)
+            .into_iter()
+            .chain(a.decref(z, P))
+            .chain(a.decref(y, P))
+        {
             a.release(s, l);
         }
         assert_eq!(a.alloc(3 * P).unwrap(), 0);

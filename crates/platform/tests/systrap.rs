@@ -9,7 +9,13 @@ use std::sync::Arc;
 
 const CODE: u64 = 0x40_0000;
 
-fn setup(code: &[u8]) -> (Arc<MemoryFile>, Arc<SystrapPlatform>, Arc<dyn platform::AddressSpace>) {
+fn setup(
+    code: &[u8],
+) -> (
+    Arc<MemoryFile>,
+    Arc<SystrapPlatform>,
+    Arc<dyn platform::AddressSpace>,
+) {
     let mf = Arc::new(MemoryFile::new(1 << 32).unwrap());
     let p = SystrapPlatform::new(mf.clone()).unwrap();
     let frame = mf.allocate(4096).unwrap();
@@ -41,7 +47,10 @@ fn syscalls_are_reported_and_answered() {
     let exit = ctx.switch(&aspace, &mut regs, &mut fp).unwrap();
     assert!(matches!(exit, Exit::Syscall), "{exit:?}");
     assert_eq!(regs.orig_rax, 39);
-    assert_eq!(regs.rax as i64, -38, "rax is -ENOSYS, as under PTRACE_SYSEMU");
+    assert_eq!(
+        regs.rax as i64, -38,
+        "rax is -ENOSYS, as under PTRACE_SYSEMU"
+    );
     assert_eq!(regs.rip, CODE + 7);
     assert_eq!(regs.rbx, 0x1234_5678_9abc_def0);
     assert_eq!(regs.r15, 15);
@@ -93,10 +102,16 @@ fn faults_carry_the_address() {
     aspace.protect(&[(0x1000, 4096, Prot::NONE)]).unwrap();
     regs.rip = CODE;
     let exit = ctx.switch(&aspace, &mut regs, &mut fp).unwrap();
-    assert!(matches!(exit, Exit::Fault(ref si) if si.addr() == 0x1000), "{exit:?}");
+    assert!(
+        matches!(exit, Exit::Fault(ref si) if si.addr() == 0x1000),
+        "{exit:?}"
+    );
     aspace.unmap(&[(0x1000, 4096)]).unwrap();
     let exit = ctx.switch(&aspace, &mut regs, &mut fp).unwrap();
-    assert!(matches!(exit, Exit::Fault(ref si) if si.addr() == 0x1000 && si.code == 1), "{exit:?}");
+    assert!(
+        matches!(exit, Exit::Fault(ref si) if si.addr() == 0x1000 && si.code == 1),
+        "{exit:?}"
+    );
 }
 
 #[test]
@@ -108,11 +123,17 @@ fn traps_become_signals() {
     let mut regs = Regs::initial(CODE, 0);
     let mut fp = FpState::initial();
     let exit = ctx.switch(&aspace, &mut regs, &mut fp).unwrap();
-    assert!(matches!(exit, Exit::Signal(ref si) if si.signo == libc::SIGILL), "{exit:?}");
+    assert!(
+        matches!(exit, Exit::Signal(ref si) if si.signo == libc::SIGILL),
+        "{exit:?}"
+    );
     assert_eq!(regs.rip, CODE);
     regs.rip = CODE + 2;
     let exit = ctx.switch(&aspace, &mut regs, &mut fp).unwrap();
-    assert!(matches!(exit, Exit::Signal(ref si) if si.signo == libc::SIGTRAP), "{exit:?}");
+    assert!(
+        matches!(exit, Exit::Signal(ref si) if si.signo == libc::SIGTRAP),
+        "{exit:?}"
+    );
     assert_eq!(regs.rip, CODE + 3);
 }
 
@@ -176,7 +197,10 @@ fn a_bad_stack_pointer_still_traps() {
     let exit = ctx.switch(&aspace, &mut regs, &mut fp).unwrap();
     assert!(matches!(exit, Exit::Syscall), "{exit:?}");
     let exit = ctx.switch(&aspace, &mut regs, &mut fp).unwrap();
-    assert!(matches!(exit, Exit::Fault(ref si) if si.addr() == 0xdead_0000 - 8), "{exit:?}");
+    assert!(
+        matches!(exit, Exit::Fault(ref si) if si.addr() == 0xdead_0000 - 8),
+        "{exit:?}"
+    );
     assert_eq!(regs.rsp, 0xdead_0000);
 }
 

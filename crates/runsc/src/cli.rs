@@ -38,7 +38,7 @@ pub struct Cli {
     #[arg(long)]
     pub systemd_cgroup: bool,
     /// Platform that runs application code.
-    #[arg(long, global = true, default_value = "ptrace")]
+    #[arg(long, global = true, default_value = "systrap")]
     pub platform: String,
     /// Network: sandbox, host or none (only none is available yet).
     #[arg(long, global = true, default_value = "sandbox")]

@@ -39,9 +39,16 @@ pub const PLATFORMS: &[&str] = &["ptrace", "systrap"];
 
 fn new_platform(name: &str, mf: &Arc<MemoryFile>) -> Result<Arc<dyn Platform>, String> {
     match name {
-        "ptrace" => Ok(Arc::new(PtracePlatform::new(mf.fd()).map_err(|e| format!("ptrace platform: {e}"))?)),
-        "systrap" => Ok(Arc::new(SystrapPlatform::new(mf.clone()).map_err(|e| format!("systrap platform: {e}"))?)),
-        _ => Err(format!("platform {name:?} is not available (available: {})", PLATFORMS.join(", "))),
+        "ptrace" => Ok(Arc::new(
+            PtracePlatform::new(mf.fd()).map_err(|e| format!("ptrace platform: {e}"))?,
+        )),
+        "systrap" => Ok(Arc::new(
+            SystrapPlatform::new(mf.clone()).map_err(|e| format!("systrap platform: {e}"))?,
+        )),
+        _ => Err(format!(
+            "platform {name:?} is not available (available: {})",
+            PLATFORMS.join(", ")
+        )),
     }
 }
 
@@ -236,7 +243,11 @@ pub fn build_kernel_with(spec: &BootSpec, mut rootfs: RootFs) -> Result<Arc<Kern
     let ns = MountNamespace::new(root, root_type, "none");
 
     let procfs = proc::ProcFs::new(facts);
-    let cgroup = rootfs.container.as_ref().map(|c| c.cgroup).unwrap_or_default();
+    let cgroup = rootfs
+        .container
+        .as_ref()
+        .map(|c| c.cgroup)
+        .unwrap_or_default();
     fstype::install_singletons(&ns, &mf, procfs.root(), &cgroup)
         .map_err(|e| format!("pseudo filesystems: {}", describe(e)))?;
     let mounter = Mounter::new(&ns, &mf);
@@ -298,13 +309,15 @@ pub fn boot_with(spec: BootSpec, rootfs: RootFs) -> Result<Arc<Kernel>, String> 
         files,
         prog,
     };
-    spawn_process(&k, init, crate::kernel::limits::Limits::from_host()).map(|(_, t)| t).map_err(|e| {
-        format!(
-            "cannot run {}: {}",
-            String::from_utf8_lossy(&first),
-            describe(e)
-        )
-    })?;
+    spawn_process(&k, init, crate::kernel::limits::Limits::from_host())
+        .map(|(_, t)| t)
+        .map_err(|e| {
+            format!(
+                "cannot run {}: {}",
+                String::from_utf8_lossy(&first),
+                describe(e)
+            )
+        })?;
     Ok(k)
 }
 

@@ -7,8 +7,8 @@
 //! pool (the process's first thread, or one made by `prepare_thread`).
 
 use super::slots;
-use crate::stub::StubPage;
 use super::sys::{self, Pid};
+use crate::stub::StubPage;
 use crate::{AddressSpace, Error, Mapping, Result};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -29,7 +29,10 @@ impl Interrupter for Running {
 fn spin_budget() -> std::time::Duration {
     static SPIN: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
     *SPIN.get_or_init(|| {
-        let us = std::env::var("RVISOR_SPIN_US").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+        let us = std::env::var("RVISOR_SPIN_US")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20);
         std::time::Duration::from_micros(us)
     })
 }

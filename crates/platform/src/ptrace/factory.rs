@@ -11,9 +11,9 @@
 //! path with (the systrap platform's thread set-up) and returns a token
 //! that comes back with the child's pid.
 
-use crate::stub::{self, StubPage};
 use super::sys::{self, Pid, Stop};
 use super::thread::StubThread;
+use crate::stub::{self, StubPage};
 use crate::{Error, Result};
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
@@ -105,7 +105,10 @@ impl Factory {
                             r.r15 = setup.r15;
                             r.rbp = setup.rbp;
                         })
-                        .and_then(|r| abi::Errno::from_ret(r).map_err(|e| Error::Host(format!("fork stub: {e}"))));
+                        .and_then(|r| {
+                            abi::Errno::from_ret(r)
+                                .map_err(|e| Error::Host(format!("fork stub: {e}")))
+                        });
                     let mut p = sh.pool.lock();
                     match r {
                         Ok(pid) => p.ready.push_back((pid as Pid, setup.token)),
@@ -119,7 +122,9 @@ impl Factory {
                 }
             })
             .map_err(|e| Error::Host(format!("spawn stub factory: {e}")))?;
-        let master = ready_rx.recv().map_err(|_| Error::Host("stub factory died".into()))??;
+        let master = ready_rx
+            .recv()
+            .map_err(|_| Error::Host("stub factory died".into()))??;
         Ok(Factory { shared, master })
     }
 

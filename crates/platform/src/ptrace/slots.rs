@@ -5,9 +5,9 @@
 //! syscalls, only through stub threads it seized itself.
 
 use super::aspace::PtraceAddressSpace;
-use crate::stub::StubPage;
 use super::sys;
 use super::thread::StubThread;
+use crate::stub::StubPage;
 use crate::{Error, Result};
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,9 +34,21 @@ fn claim(aspace: &PtraceAddressSpace) -> Result<StubThread> {
     // A stub sets PR_SET_PDEATHSIG itself before idling; one caught before
     // its idle loop gets it injected instead.
     let mut regs = abi::Regs::default();
-    let idle = super::sys::get_regs(tid, &mut regs).is_ok() && (aspace.page.idle..aspace.page.idle + 16).contains(&regs.rip);
+    let idle = super::sys::get_regs(tid, &mut regs).is_ok()
+        && (aspace.page.idle..aspace.page.idle + 16).contains(&regs.rip);
     if !idle {
-        t.syscall(&aspace.page, libc::SYS_prctl, [libc::PR_SET_PDEATHSIG as u64, libc::SIGKILL as u64, 0, 0, 0, 0])?;
+        t.syscall(
+            &aspace.page,
+            libc::SYS_prctl,
+            [
+                libc::PR_SET_PDEATHSIG as u64,
+                libc::SIGKILL as u64,
+                0,
+                0,
+                0,
+                0,
+            ],
+        )?;
     }
     Ok(t)
 }

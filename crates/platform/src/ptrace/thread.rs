@@ -2,8 +2,8 @@
 //! for one task in one address space. Only the host thread that seized it
 //! may operate on it.
 
-use crate::stub::StubPage;
 use super::sys::{self, Pid, Stop};
+use crate::stub::StubPage;
 use crate::{Error, Result};
 use abi::{Errno, Regs};
 

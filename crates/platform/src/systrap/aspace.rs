@@ -62,7 +62,9 @@ impl Shared {
         if t.frames.len() as u64 >= msg::MAX_SLOTS {
             return Err(Error::Host("stub process has no free thread slot".into()));
         }
-        let f = mf.allocate(SLOT_SIZE).map_err(|e| Error::Host(format!("thread slot: {e}")))?;
+        let f = mf
+            .allocate(SLOT_SIZE)
+            .map_err(|e| Error::Host(format!("thread slot: {e}")))?;
         t.frames.push(f);
         Ok(((t.frames.len() - 1) as u32, f))
     }
@@ -118,7 +120,13 @@ pub struct SystrapAddressSpace {
 impl SystrapAddressSpace {
     /// A new address space around a fresh stub process whose first thread
     /// uses slot 0 at `frame`.
-    pub fn new(id: u64, cfg: Arc<Config>, pid: Pid, master: Pid, frame: u64) -> SystrapAddressSpace {
+    pub fn new(
+        id: u64,
+        cfg: Arc<Config>,
+        pid: Pid,
+        master: Pid,
+        frame: u64,
+    ) -> SystrapAddressSpace {
         let first = StubThread::new(pid, 0, msg::slot_addr(cfg.page.addr, 0), frame, &cfg.spin);
         SystrapAddressSpace {
             id,
@@ -127,7 +135,10 @@ impl SystrapAddressSpace {
                 pid,
                 master,
                 alive: AtomicBool::new(true),
-                slots: Mutex::new(SlotTable { frames: vec![frame], free: Vec::new() }),
+                slots: Mutex::new(SlotTable {
+                    frames: vec![frame],
+                    free: Vec::new(),
+                }),
                 pool: Mutex::new(vec![first]),
             }),
         }
@@ -159,15 +170,20 @@ impl AddressSpace for SystrapAddressSpace {
             .iter()
             .map(|m| {
                 let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
-                (libc::SYS_mmap, [m.addr, m.len, m.prot.0 as u64, flags, memfd, m.frame])
+                (
+                    libc::SYS_mmap,
+                    [m.addr, m.len, m.prot.0 as u64, flags, memfd, m.frame],
+                )
             })
             .collect();
         self.run(&reqs, "map")
     }
 
     fn unmap(&self, ranges: &[(u64, u64)]) -> Result<()> {
-        let reqs: Vec<(i64, [u64; 6])> =
-            ranges.iter().map(|&(a, l)| (libc::SYS_munmap, [a, l, 0, 0, 0, 0])).collect();
+        let reqs: Vec<(i64, [u64; 6])> = ranges
+            .iter()
+            .map(|&(a, l)| (libc::SYS_munmap, [a, l, 0, 0, 0, 0]))
+            .collect();
         self.run(&reqs, "unmap")
     }
 
@@ -187,15 +203,24 @@ impl AddressSpace for SystrapAddressSpace {
             slots::with_thread(self, |sh, t| {
                 t.set_child_regs(
                     sh,
-                    [sh.master as u64, addr, frame, msg::INIT_THREAD, sh.cfg.memfd as u64],
+                    [
+                        sh.master as u64,
+                        addr,
+                        frame,
+                        msg::INIT_THREAD,
+                        sh.cfg.memfd as u64,
+                    ],
                 )?;
                 let r = t.requests(sh, &[(libc::SYS_clone, [THREAD_FLAGS, 0, 0, 0, 0, 0])])?;
-                abi::Errno::from_ret(r[0]).map_err(|e| Error::Host(format!("clone stub thread: {e}")))
+                abi::Errno::from_ret(r[0])
+                    .map_err(|e| Error::Host(format!("clone stub thread: {e}")))
             })
         });
         match made {
             Ok(tid) => {
-                sh.pool.lock().push(StubThread::new(tid as Pid, slot, addr, frame, &sh.cfg.spin));
+                sh.pool
+                    .lock()
+                    .push(StubThread::new(tid as Pid, slot, addr, frame, &sh.cfg.spin));
                 Ok(())
             }
             Err(e) => {

@@ -101,7 +101,12 @@ pub fn build(page: u64, thread_clone_flags: u64) -> Result<Vec<Insn>, String> {
             p.push((LD_ABS, To::Next, To::Next, ARG0_LO));
             p.push((JEQ, To::Next, miss, v as u32));
             p.push((LD_ABS, To::Next, To::Next, ARG0_HI));
-            p.push((JEQ, To::Allow, if last { To::Trap } else { To::Next }, (v >> 32) as u32));
+            p.push((
+                JEQ,
+                To::Allow,
+                if last { To::Trap } else { To::Next },
+                (v >> 32) as u32,
+            ));
         }
         // A miss on the last value traps, so the accumulator (no longer the
         // syscall number) is never looked at by the next block.
@@ -126,8 +131,18 @@ pub fn build(page: u64, thread_clone_flags: u64) -> Result<Vec<Insn>, String> {
         };
         out.push(Insn { code, jt, jf, k });
     }
-    out.push(Insn { code: RET, jt: 0, jf: 0, k: RET_TRAP });
-    out.push(Insn { code: RET, jt: 0, jf: 0, k: RET_ALLOW });
+    out.push(Insn {
+        code: RET,
+        jt: 0,
+        jf: 0,
+        k: RET_TRAP,
+    });
+    out.push(Insn {
+        code: RET,
+        jt: 0,
+        jf: 0,
+        k: RET_ALLOW,
+    });
     Ok(out)
 }
 

@@ -130,7 +130,12 @@ pub(crate) struct Spin {
 
 impl Spin {
     fn from_env() -> Spin {
-        let us = |var: &str| -> u64 { std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(20) };
+        let us = |var: &str| -> u64 {
+            std::env::var(var)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(20)
+        };
         let tsc = tsc_per_us();
         Spin {
             sentry_max: us("RVISOR_SPIN_US") * tsc,
@@ -170,22 +175,39 @@ fn fsgsbase_usable() -> bool {
 /// the first thread of a new process (handler and filter to install).
 fn init_message(cfg: &Config, frame: u64, addr: u64, process: bool) -> Result<()> {
     let mut page = vec![0u8; abi::PAGE_SIZE as usize];
-    let put = |p: &mut [u8], off: u64, b: &[u8]| p[off as usize..off as usize + b.len()].copy_from_slice(b);
+    let put = |p: &mut [u8], off: u64, b: &[u8]| {
+        p[off as usize..off as usize + b.len()].copy_from_slice(b)
+    };
     put(&mut page, msg::SPIN, &cfg.spin.stub_max.to_le_bytes());
     put(&mut page, msg::FSGS, &(cfg.fsgsbase as u32).to_le_bytes());
     if process {
         let flags = libc::SA_SIGINFO as u64 | abi::signal::SA_ONSTACK | abi::signal::SA_RESTORER;
-        for (i, v) in [cfg.page.systrap_handler, flags, cfg.page.systrap_restorer, msg::HANDLER_MASK]
-            .iter()
-            .enumerate()
+        for (i, v) in [
+            cfg.page.systrap_handler,
+            flags,
+            cfg.page.systrap_restorer,
+            msg::HANDLER_MASK,
+        ]
+        .iter()
+        .enumerate()
         {
             put(&mut page, msg::SIGACT + i as u64 * 8, &v.to_le_bytes());
         }
         put(&mut page, msg::FILTER, &cfg.filter);
-        put(&mut page, msg::FPROG, &((cfg.filter.len() / 8) as u16).to_le_bytes());
-        put(&mut page, msg::FPROG + 8, &(addr + msg::FILTER).to_le_bytes());
+        put(
+            &mut page,
+            msg::FPROG,
+            &((cfg.filter.len() / 8) as u16).to_le_bytes(),
+        );
+        put(
+            &mut page,
+            msg::FPROG + 8,
+            &(addr + msg::FILTER).to_le_bytes(),
+        );
     }
-    cfg.mf.write(frame, &page).map_err(|e| Error::Host(format!("message page: {e}")))
+    cfg.mf
+        .write(frame, &page)
+        .map_err(|e| Error::Host(format!("message page: {e}")))
 }
 
 /// The factory hook: a slot for the first thread of the next stub process.
@@ -211,7 +233,9 @@ impl SystrapPlatform {
         let page = crate::stub::page().map_err(Error::Host)?;
         let insns = filter::build(page.addr, aspace::THREAD_FLAGS).map_err(Error::Host)?;
         if insns.len() > msg::MAX_FILTER {
-            return Err(Error::Host("seccomp filter too long for the message page".into()));
+            return Err(Error::Host(
+                "seccomp filter too long for the message page".into(),
+            ));
         }
         let memfd = mf.fd();
         let cfg = Arc::new(Config {

@@ -39,7 +39,11 @@ pub fn with_thread<R>(
                     .lock()
                     .pop()
                     .ok_or_else(|| Error::Host("no idle stub thread to claim".into()))?;
-                slots.push(Slot { as_id: aspace.id, sh: aspace.sh.clone(), thread });
+                slots.push(Slot {
+                    as_id: aspace.id,
+                    sh: aspace.sh.clone(),
+                    thread,
+                });
                 slots.len() - 1
             }
         };
@@ -50,7 +54,11 @@ pub fn with_thread<R>(
 
 /// Drop stub threads of address spaces that no longer exist.
 pub fn collect_dead() {
-    SLOTS.with(|slots| slots.borrow_mut().retain(|s| s.sh.alive.load(Ordering::SeqCst)));
+    SLOTS.with(|slots| {
+        slots
+            .borrow_mut()
+            .retain(|s| s.sh.alive.load(Ordering::SeqCst))
+    });
 }
 
 /// Drop this thread's slot for an address space being destroyed.

@@ -147,7 +147,9 @@ fn futex(w: &AtomicU32, op: i32, val: u32, timeout: Option<Duration>) -> i64 {
         tv_sec: t.as_secs() as libc::time_t,
         tv_nsec: t.subsec_nanos() as libc::c_long,
     });
-    let tsp = ts.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    let tsp = ts
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
     // SAFETY: futex on a word of the MemoryFile mapping, which outlives the
     // call; `tsp` is null or points at a live timespec.
     unsafe { libc::syscall(libc::SYS_futex, w.as_ptr(), op, val, tsp, 0usize, 0u32) }
@@ -178,15 +180,24 @@ impl StubThread {
     }
 
     fn word<'a>(&self, sh: &'a Shared, off: u64) -> Result<&'a AtomicU32> {
-        sh.cfg.mf.atomic_u32(self.frame + off).map_err(|e| host(e, "message page"))
+        sh.cfg
+            .mf
+            .atomic_u32(self.frame + off)
+            .map_err(|e| host(e, "message page"))
     }
 
     fn read(&self, sh: &Shared, off: u64, buf: &mut [u8]) -> Result<()> {
-        sh.cfg.mf.read(off, buf).map_err(|e| host(e, "read stub frame"))
+        sh.cfg
+            .mf
+            .read(off, buf)
+            .map_err(|e| host(e, "read stub frame"))
     }
 
     fn write(&self, sh: &Shared, off: u64, buf: &[u8]) -> Result<()> {
-        sh.cfg.mf.write(off, buf).map_err(|e| host(e, "write stub frame"))
+        sh.cfg
+            .mf
+            .write(off, buf)
+            .map_err(|e| host(e, "write stub frame"))
     }
 
     fn read_u64(&self, sh: &Shared, off: u64) -> Result<u64> {
@@ -249,12 +260,23 @@ impl StubThread {
 
     /// Post `state`, wait for `want`, and adapt both spin budgets to what
     /// this exchange showed (`running` is set meanwhile, for interrupts).
-    fn handoff(&mut self, sh: &Shared, state: u32, want: u32, running: Option<&AtomicU64>) -> Result<()> {
+    fn handoff(
+        &mut self,
+        sh: &Shared,
+        state: u32,
+        want: u32,
+        running: Option<&AtomicU64>,
+    ) -> Result<()> {
         self.write_u64(sh, msg::SPIN, self.stub_spin)?;
         if let Some(r) = running {
-            r.store(((sh.pid as u64) << 32) | self.tid as u32 as u64, Ordering::SeqCst);
+            r.store(
+                ((sh.pid as u64) << 32) | self.tid as u32 as u64,
+                Ordering::SeqCst,
+            );
         }
-        let r = self.post(sh, state).and_then(|(at, woke)| Ok((at, woke, self.wait(sh, want, self.sentry_spin)?)));
+        let r = self
+            .post(sh, state)
+            .and_then(|(at, woke)| Ok((at, woke, self.wait(sh, want, self.sentry_spin)?)));
         if let Some(r) = running {
             r.store(0, Ordering::SeqCst);
         }
@@ -264,7 +286,12 @@ impl StubThread {
             // The stub was spinning: how long it took to see our post.
             let resumed = self.read_u64(sh, msg::RESUME_TSC)?;
             let delay = resumed.wrapping_sub(posted) as i64;
-            self.sentry_spin = adjust(self.sentry_spin, delay, sp.min.min(sp.sentry_max), sp.sentry_max);
+            self.sentry_spin = adjust(
+                self.sentry_spin,
+                delay,
+                sp.min.min(sp.sentry_max),
+                sp.sentry_max,
+            );
         }
         if !slept {
             // We were spinning: how long we took to see its report.
@@ -285,7 +312,10 @@ impl StubThread {
         let lo = self.addr + PAGE_SIZE;
         let hi = self.addr + SLOT_SIZE;
         if uc < lo || uc > hi - (msg::UC_INFO + 128) {
-            return Err(Error::Host(format!("stub thread {}: frame at {uc:#x} outside its slot", self.tid)));
+            return Err(Error::Host(format!(
+                "stub thread {}: frame at {uc:#x} outside its slot",
+                self.tid
+            )));
         }
         self.uc = self.frame + (uc - self.addr);
         let mut sc = [0u8; msg::SIGCONTEXT_SIZE];
@@ -313,7 +343,11 @@ impl StubThread {
             (512, 3)
         };
         let len = len.clamp(512, end - addr) as usize;
-        Ok(Some(FpLoc { off, len, xfeatures }))
+        Ok(Some(FpLoc {
+            off,
+            len,
+            xfeatures,
+        }))
     }
 
     /// Wait for a new thread's first report (it traps once set up).
@@ -339,7 +373,11 @@ impl StubThread {
                 }
             }
             self.write(sh, self.frame + msg::REQS, &buf)?;
-            self.write(sh, self.frame + msg::NREQ, &(chunk.len() as u32).to_le_bytes())?;
+            self.write(
+                sh,
+                self.frame + msg::NREQ,
+                &(chunk.len() as u32).to_le_bytes(),
+            )?;
             self.handoff(sh, msg::ST_REQUEST, msg::ST_DONE, None)?;
             self.read(sh, self.frame + msg::REQS, &mut buf)?;
             for i in 0..chunk.len() {
@@ -436,7 +474,10 @@ impl StubThread {
     /// the frame's features, a standard-format header, MXCSR within mask.
     fn write_fp(&self, sh: &Shared, fp: &FpState) -> Result<()> {
         let Some(loc) = self.fp else {
-            return Err(Error::Host(format!("stub thread {}: no FP state in its frame", self.tid)));
+            return Err(Error::Host(format!(
+                "stub thread {}: no FP state in its frame",
+                self.tid
+            )));
         };
         let src = fp.bytes();
         let n = src.len().min(loc.len);
@@ -465,7 +506,9 @@ impl StubThread {
     pub fn read_fp(sh_mf: &memory::MemoryFile, loc: FpLoc, fp: &mut FpState) -> Result<()> {
         let buf = fp.buf_mut();
         let n = buf.len().min(loc.len);
-        sh_mf.read(loc.off, &mut buf[..n]).map_err(|e| host(e, "read FP state"))
+        sh_mf
+            .read(loc.off, &mut buf[..n])
+            .map_err(|e| host(e, "read FP state"))
     }
 
     /// Ask the thread to end (host `exit`); returns at once.

@@ -32,7 +32,7 @@ pub fn features() -> Value {
         },
         "annotations": {
             "org.opencontainers.runtime-spec.features": "rvisor",
-            "dev.rvisor.platforms": "ptrace"
+            "dev.rvisor.platforms": "systrap,ptrace"
         }
     })
 }

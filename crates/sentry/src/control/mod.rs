@@ -151,7 +151,11 @@ impl Control {
                 // Linux treats a child namespace's init): `docker stop` of
                 // an init without a SIGTERM handler ends with SIGKILL.
                 let unhandled = g.sighand().get(sig).handler == abi::signal::SIG_DFL;
-                if g.tgid == INIT_PID && unhandled && sig != abi::signal::SIGKILL && sig != abi::signal::SIGSTOP {
+                if g.tgid == INIT_PID
+                    && unhandled
+                    && sig != abi::signal::SIGKILL
+                    && sig != abi::signal::SIGSTOP
+                {
                     continue;
                 }
                 send::send(g, None, info);

@@ -15,7 +15,10 @@ struct AnonInode {
 
 fn inode() -> &'static AnonInode {
     static INODE: OnceLock<AnonInode> = OnceLock::new();
-    INODE.get_or_init(|| AnonInode { dev: devnum::alloc_anon_dev(), created: crate::kernel::time::realtime() })
+    INODE.get_or_init(|| AnonInode {
+        dev: devnum::alloc_anon_dev(),
+        created: crate::kernel::time::realtime(),
+    })
 }
 
 /// What fstat shows for an anonymous file.

@@ -45,7 +45,8 @@ pub const EPOLLET: u32 = 1 << 31;
 /// Bits that steer epoll itself rather than name events.
 const PRIVATE_BITS: u32 = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE;
 /// What an EPOLLEXCLUSIVE entry may ask for.
-const EXCLUSIVE_OK_BITS: u32 = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
+const EXCLUSIVE_OK_BITS: u32 =
+    EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
 
 pub const EPOLL_CTL_ADD: i32 = 1;
 pub const EPOLL_CTL_DEL: i32 = 2;
@@ -74,7 +75,10 @@ impl EpollEvent {
         let mut d = [0u8; 8];
         e.copy_from_slice(&b[..4]);
         d.copy_from_slice(&b[4..]);
-        EpollEvent { events: u32::from_le_bytes(e), data: u64::from_le_bytes(d) }
+        EpollEvent {
+            events: u32::from_le_bytes(e),
+            data: u64::from_le_bytes(d),
+        }
     }
 
     pub fn to_bytes(self) -> [u8; 12] {
@@ -107,7 +111,9 @@ impl Waiter for Item {
         if ev & !PRIVATE_BITS == 0 || (events as u32) & ev == 0 {
             return;
         }
-        let (Some(ep), Some(me)) = (self.ep.upgrade(), self.me.upgrade()) else { return };
+        let (Some(ep), Some(me)) = (self.ep.upgrade(), self.me.upgrade()) else {
+            return;
+        };
         ep.make_ready(me);
     }
 }
@@ -168,7 +174,10 @@ pub fn can_poll(f: &File) -> bool {
         return true;
     }
     match f.attr() {
-        Ok(a) => !matches!(a.file_type(), FileType::Regular | FileType::Directory) || a.mode & 0o170000 == 0,
+        Ok(a) => {
+            !matches!(a.file_type(), FileType::Regular | FileType::Directory)
+                || a.mode & 0o170000 == 0
+        }
         Err(_) => false,
     }
 }
@@ -177,7 +186,10 @@ impl Epoll {
     pub fn new() -> Arc<Epoll> {
         Arc::new_cyclic(|me| Epoll {
             me: me.clone(),
-            mtx: Mutex::new(Interest { items: HashMap::new(), sweep_at: 64 }),
+            mtx: Mutex::new(Interest {
+                items: HashMap::new(),
+                sweep_at: 64,
+            }),
             ready: Mutex::new(VecDeque::new()),
             queue: WaitQueue::new(),
             parents: Mutex::new(Vec::new()),
@@ -207,7 +219,10 @@ impl Epoll {
             return Err(Errno::EPERM);
         }
         let target = epoll_of(file).cloned();
-        if target.as_ref().is_some_and(|t| std::ptr::eq(Arc::as_ptr(t), self)) {
+        if target
+            .as_ref()
+            .is_some_and(|t| std::ptr::eq(Arc::as_ptr(t), self))
+        {
             return Err(Errno::EINVAL);
         }
         if op != EPOLL_CTL_DEL && ev.events & EPOLLEXCLUSIVE != 0 {
@@ -232,7 +247,13 @@ impl Epoll {
         }
     }
 
-    fn add(&self, fd: i32, file: &Arc<File>, ev: EpollEvent, target: Option<Arc<Epoll>>) -> Result<(), Errno> {
+    fn add(
+        &self,
+        fd: i32,
+        file: &Arc<File>,
+        ev: EpollEvent,
+        target: Option<Arc<Epoll>>,
+    ) -> Result<(), Errno> {
         let mut interest = self.mtx.lock();
         let k = key(fd, file);
         if interest.items.contains_key(&k) {
@@ -292,7 +313,11 @@ impl Epoll {
 
     fn modify(&self, fd: i32, file: &Arc<File>, ev: EpollEvent) -> Result<(), Errno> {
         let interest = self.mtx.lock();
-        let it = interest.items.get(&key(fd, file)).ok_or(Errno::ENOENT)?.clone();
+        let it = interest
+            .items
+            .get(&key(fd, file))
+            .ok_or(Errno::ENOENT)?
+            .clone();
         if it.events.load(Ordering::SeqCst) & EPOLLEXCLUSIVE != 0 {
             return Err(Errno::EINVAL);
         }
@@ -319,7 +344,12 @@ impl Epoll {
     /// The epoll instances this one watches.
     fn children(&self) -> Vec<Arc<Epoll>> {
         let interest = self.mtx.lock();
-        interest.items.values().filter_map(|it| it.file.upgrade()).filter_map(|f| epoll_of(&f).cloned()).collect()
+        interest
+            .items
+            .values()
+            .filter_map(|it| it.file.upgrade())
+            .filter_map(|f| epoll_of(&f).cloned())
+            .collect()
     }
 
     /// How many levels of epoll instances nest below this one; None if
@@ -340,8 +370,17 @@ impl Epoll {
         if depth > MAX_NESTS {
             return depth;
         }
-        let parents: Vec<Arc<Epoll>> = self.parents.lock().iter().filter_map(Weak::upgrade).collect();
-        parents.iter().map(|p| p.height_above(depth + 1) + 1).max().unwrap_or(0)
+        let parents: Vec<Arc<Epoll>> = self
+            .parents
+            .lock()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        parents
+            .iter()
+            .map(|p| p.height_above(depth + 1) + 1)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Collect up to `max` ready events (epoll_wait without the waiting).
@@ -371,7 +410,10 @@ impl Epoll {
             if revents == 0 {
                 continue;
             }
-            out.push(EpollEvent { events: revents, data: it.data.load(Ordering::SeqCst) });
+            out.push(EpollEvent {
+                events: revents,
+                data: it.data.load(Ordering::SeqCst),
+            });
             if ev & EPOLLONESHOT != 0 {
                 it.events.store(ev & PRIVATE_BITS, Ordering::SeqCst);
             } else if ev & EPOLLET == 0 {
@@ -422,7 +464,9 @@ impl Drop for Epoll {
             it.detach();
             if let Some(f) = it.file.upgrade() {
                 if let Some(t) = epoll_of(&f) {
-                    t.parents.lock().retain(|p| p.strong_count() > 0 && !std::ptr::eq(p.as_ptr(), self));
+                    t.parents
+                        .lock()
+                        .retain(|p| p.strong_count() > 0 && !std::ptr::eq(p.as_ptr(), self));
                 }
             }
         }
@@ -486,7 +530,10 @@ mod tests {
 
     fn pipe_files() -> (Arc<File>, Arc<File>) {
         let (r, w) = new_pipe(Owner::default());
-        (File::new(Box::new(r), None, None, 0), File::new(Box::new(w), None, None, 1))
+        (
+            File::new(Box::new(r), None, None, 0),
+            File::new(Box::new(w), None, None, 1),
+        )
     }
 
     fn put(w: &File, data: &[u8]) {
@@ -513,8 +560,14 @@ mod tests {
         assert_eq!(ep.collect(8), vec![ev(EPOLLIN, 7)]);
         take(&r, 2);
         assert!(ep.collect(8).is_empty());
-        assert_eq!(ep.ctl(EPOLL_CTL_ADD, 3, &r, ev(EPOLLIN, 7)), Err(Errno::EEXIST));
-        assert_eq!(ep.ctl(EPOLL_CTL_MOD, 4, &r, ev(EPOLLIN, 7)), Err(Errno::ENOENT));
+        assert_eq!(
+            ep.ctl(EPOLL_CTL_ADD, 3, &r, ev(EPOLLIN, 7)),
+            Err(Errno::EEXIST)
+        );
+        assert_eq!(
+            ep.ctl(EPOLL_CTL_MOD, 4, &r, ev(EPOLLIN, 7)),
+            Err(Errno::ENOENT)
+        );
         assert_eq!(ep.ctl(EPOLL_CTL_DEL, 3, &r, ev(0, 0)), Ok(()));
         assert_eq!(ep.ctl(EPOLL_CTL_DEL, 3, &r, ev(0, 0)), Err(Errno::ENOENT));
     }
@@ -523,7 +576,8 @@ mod tests {
     fn edge_triggered_reports_each_write_once() {
         let ep = Epoll::new();
         let (r, w) = pipe_files();
-        ep.ctl(EPOLL_CTL_ADD, 3, &r, ev(EPOLLIN | EPOLLET, 1)).unwrap();
+        ep.ctl(EPOLL_CTL_ADD, 3, &r, ev(EPOLLIN | EPOLLET, 1))
+            .unwrap();
         put(&w, b"a");
         assert_eq!(ep.collect(8), vec![ev(EPOLLIN, 1)]);
         assert!(ep.collect(8).is_empty());
@@ -536,12 +590,14 @@ mod tests {
     fn oneshot_disables_until_modified() {
         let ep = Epoll::new();
         let (r, w) = pipe_files();
-        ep.ctl(EPOLL_CTL_ADD, 3, &r, ev(EPOLLIN | EPOLLONESHOT, 1)).unwrap();
+        ep.ctl(EPOLL_CTL_ADD, 3, &r, ev(EPOLLIN | EPOLLONESHOT, 1))
+            .unwrap();
         put(&w, b"a");
         assert_eq!(ep.collect(8).len(), 1);
         put(&w, b"b");
         assert!(ep.collect(8).is_empty());
-        ep.ctl(EPOLL_CTL_MOD, 3, &r, ev(EPOLLIN | EPOLLONESHOT, 2)).unwrap();
+        ep.ctl(EPOLL_CTL_MOD, 3, &r, ev(EPOLLIN | EPOLLONESHOT, 2))
+            .unwrap();
         assert_eq!(ep.collect(8), vec![ev(EPOLLIN, 2)]);
     }
 
@@ -562,10 +618,19 @@ mod tests {
         let a = File::new(Box::new(EpollFile::new()), None, None, 2);
         let b = File::new(Box::new(EpollFile::new()), None, None, 2);
         let (ea, eb) = (epoll_of(&a).unwrap().clone(), epoll_of(&b).unwrap().clone());
-        assert_eq!(ea.ctl(EPOLL_CTL_ADD, 4, &a, ev(EPOLLIN, 0)), Err(Errno::EINVAL));
+        assert_eq!(
+            ea.ctl(EPOLL_CTL_ADD, 4, &a, ev(EPOLLIN, 0)),
+            Err(Errno::EINVAL)
+        );
         ea.ctl(EPOLL_CTL_ADD, 5, &b, ev(EPOLLIN, 0)).unwrap();
-        assert_eq!(eb.ctl(EPOLL_CTL_ADD, 4, &a, ev(EPOLLIN, 0)), Err(Errno::ELOOP));
-        assert_eq!(ea.ctl(EPOLL_CTL_ADD, 6, &b, ev(EPOLLIN | EPOLLEXCLUSIVE, 0)), Err(Errno::EINVAL));
+        assert_eq!(
+            eb.ctl(EPOLL_CTL_ADD, 4, &a, ev(EPOLLIN, 0)),
+            Err(Errno::ELOOP)
+        );
+        assert_eq!(
+            ea.ctl(EPOLL_CTL_ADD, 6, &b, ev(EPOLLIN | EPOLLEXCLUSIVE, 0)),
+            Err(Errno::EINVAL)
+        );
         // b becomes readable when something in it is; a sees that.
         let (r, w) = pipe_files();
         eb.ctl(EPOLL_CTL_ADD, 3, &r, ev(EPOLLIN, 9)).unwrap();
@@ -577,12 +642,19 @@ mod tests {
 
     #[test]
     fn depth_limit() {
-        let files: Vec<Arc<File>> = (0..6).map(|_| File::new(Box::new(EpollFile::new()), None, None, 2)).collect();
+        let files: Vec<Arc<File>> = (0..6)
+            .map(|_| File::new(Box::new(EpollFile::new()), None, None, 2))
+            .collect();
         let eps: Vec<Arc<Epoll>> = files.iter().map(|f| epoll_of(f).unwrap().clone()).collect();
         // A chain of five instances is allowed, a sixth is too deep.
         for i in 0..4 {
-            eps[i].ctl(EPOLL_CTL_ADD, 10 + i as i32, &files[i + 1], ev(EPOLLIN, 0)).unwrap();
+            eps[i]
+                .ctl(EPOLL_CTL_ADD, 10 + i as i32, &files[i + 1], ev(EPOLLIN, 0))
+                .unwrap();
         }
-        assert_eq!(eps[4].ctl(EPOLL_CTL_ADD, 20, &files[5], ev(EPOLLIN, 0)), Err(Errno::ELOOP));
+        assert_eq!(
+            eps[4].ctl(EPOLL_CTL_ADD, 20, &files[5], ev(EPOLLIN, 0)),
+            Err(Errno::ELOOP)
+        );
     }
 }

@@ -36,7 +36,11 @@ impl std::fmt::Debug for EventFd {
 
 impl EventFd {
     pub fn new(initval: u64, semaphore: bool) -> EventFd {
-        EventFd { count: Mutex::new(initval), semaphore, queue: WaitQueue::new() }
+        EventFd {
+            count: Mutex::new(initval),
+            semaphore,
+            queue: WaitQueue::new(),
+        }
     }
 
     pub fn count(&self) -> u64 {
@@ -187,8 +191,14 @@ mod tests {
         assert_eq!(f.ops.write(&f, &mut src, 0), Err(Errno::EAGAIN));
         assert_eq!(src.remaining(), 8);
         let mut small = [0u8; 4];
-        assert_eq!(f.ops.read(&f, &mut IoDst::buf(&mut small), 0), Err(Errno::EINVAL));
-        assert_eq!(f.ops.write(&f, &mut IoSrc::buf(&small), 0), Err(Errno::EINVAL));
+        assert_eq!(
+            f.ops.read(&f, &mut IoDst::buf(&mut small), 0),
+            Err(Errno::EINVAL)
+        );
+        assert_eq!(
+            f.ops.write(&f, &mut IoSrc::buf(&small), 0),
+            Err(Errno::EINVAL)
+        );
         assert_eq!(rd(&f), Ok(u64::MAX - 1));
         assert_eq!(f.ops.poll(&f), POLLOUT);
     }

@@ -167,7 +167,12 @@ impl Instance {
         if st.queue.len() >= MAX_QUEUED {
             if !st.overflowed {
                 st.overflowed = true;
-                st.queue.push_back(Event { wd: -1, mask: IN_Q_OVERFLOW, cookie: 0, name: Vec::new() });
+                st.queue.push_back(Event {
+                    wd: -1,
+                    mask: IN_Q_OVERFLOW,
+                    cookie: 0,
+                    name: Vec::new(),
+                });
             }
             return;
         }
@@ -183,7 +188,15 @@ impl Instance {
                 return;
             }
             let (oneshot, key) = (w.mask & IN_ONESHOT != 0, w.key);
-            Self::push(&mut st, Event { wd, mask: kind | extra, cookie, name: name.to_vec() });
+            Self::push(
+                &mut st,
+                Event {
+                    wd,
+                    mask: kind | extra,
+                    cookie,
+                    name: name.to_vec(),
+                },
+            );
             if oneshot {
                 Self::drop_watch(&mut st, wd);
                 Some(key)
@@ -202,7 +215,15 @@ impl Instance {
         let w = st.watches.remove(&wd)?;
         st.by_key.remove(&w.key);
         ACTIVE.fetch_sub(1, Ordering::Relaxed);
-        Self::push(st, Event { wd, mask: IN_IGNORED, cookie: 0, name: Vec::new() });
+        Self::push(
+            st,
+            Event {
+                wd,
+                mask: IN_IGNORED,
+                cookie: 0,
+                name: Vec::new(),
+            },
+        );
         Some(w.key)
     }
 
@@ -212,7 +233,15 @@ impl Instance {
             let mut st = self.st.lock();
             let Some(w) = st.watches.get(&wd) else { return };
             if w.mask & IN_DELETE_SELF != 0 {
-                Self::push(&mut st, Event { wd, mask: IN_DELETE_SELF, cookie: 0, name: Vec::new() });
+                Self::push(
+                    &mut st,
+                    Event {
+                        wd,
+                        mask: IN_DELETE_SELF,
+                        cookie: 0,
+                        name: Vec::new(),
+                    },
+                );
             }
             Self::drop_watch(&mut st, wd);
         }
@@ -223,7 +252,9 @@ impl Instance {
 fn unregister(key: Key, inst: &Arc<Instance>, wd: i32) {
     let mut reg = REGISTRY.lock();
     if let Some(v) = reg.get_mut(&key) {
-        v.retain(|(i, w)| !(*w == wd && std::ptr::eq(i.as_ptr(), Arc::as_ptr(inst))) && i.strong_count() > 0);
+        v.retain(|(i, w)| {
+            !(*w == wd && std::ptr::eq(i.as_ptr(), Arc::as_ptr(inst))) && i.strong_count() > 0
+        });
         if v.is_empty() {
             reg.remove(&key);
         }
@@ -233,7 +264,13 @@ fn unregister(key: Key, inst: &Arc<Instance>, wd: i32) {
 /// Watchers of `key`, copied out of the registry.
 fn watchers(key: Key) -> Vec<(Arc<Instance>, i32)> {
     let reg = REGISTRY.lock();
-    reg.get(&key).map(|v| v.iter().filter_map(|(i, wd)| Some((i.upgrade()?, *wd))).collect()).unwrap_or_default()
+    reg.get(&key)
+        .map(|v| {
+            v.iter()
+                .filter_map(|(i, wd)| Some((i.upgrade()?, *wd)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The file ops of an inotify instance.
@@ -255,8 +292,16 @@ impl Default for Inotify {
 
 impl Inotify {
     pub fn new() -> Inotify {
-        let st = State { next_wd: 1, ..Default::default() };
-        Inotify { inner: Arc::new(Instance { st: Mutex::new(st), wq: WaitQueue::new() }) }
+        let st = State {
+            next_wd: 1,
+            ..Default::default()
+        };
+        Inotify {
+            inner: Arc::new(Instance {
+                st: Mutex::new(st),
+                wq: WaitQueue::new(),
+            }),
+        }
     }
 
     /// inotify_add_watch on an inode with attributes `a`, after the path
@@ -270,7 +315,11 @@ impl Inotify {
                 return Err(Errno::EEXIST);
             }
             if let Some(w) = st.watches.get_mut(&wd) {
-                w.mask = if mask & IN_MASK_ADD != 0 { w.mask | bits } else { bits };
+                w.mask = if mask & IN_MASK_ADD != 0 {
+                    w.mask | bits
+                } else {
+                    bits
+                };
             }
             return Ok(wd);
         }
@@ -286,7 +335,11 @@ impl Inotify {
         st.by_key.insert(key, wd);
         drop(st);
         ACTIVE.fetch_add(1, Ordering::Relaxed);
-        REGISTRY.lock().entry(key).or_default().push((Arc::downgrade(&self.inner), wd));
+        REGISTRY
+            .lock()
+            .entry(key)
+            .or_default()
+            .push((Arc::downgrade(&self.inner), wd));
         Ok(wd)
     }
 
@@ -304,7 +357,14 @@ impl Inotify {
 
 impl Drop for Inotify {
     fn drop(&mut self) {
-        let all: Vec<(i32, Key)> = self.inner.st.lock().watches.drain().map(|(wd, w)| (wd, w.key)).collect();
+        let all: Vec<(i32, Key)> = self
+            .inner
+            .st
+            .lock()
+            .watches
+            .drain()
+            .map(|(wd, w)| (wd, w.key))
+            .collect();
         for (wd, key) in all {
             ACTIVE.fetch_sub(1, Ordering::Relaxed);
             unregister(key, &self.inner, wd);
@@ -318,7 +378,9 @@ impl FileOps for Inotify {
         let mut out = Vec::new();
         {
             let mut st = self.inner.st.lock();
-            let Some(first) = st.queue.front() else { return Err(Errno::EAGAIN) };
+            let Some(first) = st.queue.front() else {
+                return Err(Errno::EAGAIN);
+            };
             let room = dst.remaining() as usize;
             if first.size() > room {
                 return Err(Errno::EINVAL);
@@ -367,7 +429,15 @@ impl FileOps for Inotify {
     }
 
     fn readable_bytes(&self, _f: &File) -> Option<u64> {
-        Some(self.inner.st.lock().queue.iter().map(|e| e.size() as u64).sum())
+        Some(
+            self.inner
+                .st
+                .lock()
+                .queue
+                .iter()
+                .map(|e| e.size() as u64)
+                .sum(),
+        )
     }
 
     fn attr(&self) -> Result<Attr, Errno> {
@@ -469,7 +539,11 @@ pub fn closed(f: &File) {
         return;
     }
     let Some(i) = &f.inode else { return };
-    let kind = if f.writable() { IN_CLOSE_WRITE } else { IN_CLOSE_NOWRITE };
+    let kind = if f.writable() {
+        IN_CLOSE_WRITE
+    } else {
+        IN_CLOSE_NOWRITE
+    };
     let dentry = f.path.as_ref().map(|p| &p.dentry);
     path_event(i.as_ref(), dentry, kind);
     if let Some(d) = dentry {
@@ -501,7 +575,13 @@ pub fn attr_changed(inode: &dyn Inode, dentry: Option<&Arc<Dentry>>, kind: u32) 
 /// A new entry `name` in `dir` (open O_CREAT, mkdir, mknod, symlink).
 pub fn created(dir: &Arc<Dentry>, name: &[u8], is_dir: bool) {
     if active() {
-        to_dir(dir.inode.as_ref(), IN_CREATE, if is_dir { IN_ISDIR } else { 0 }, name, 0);
+        to_dir(
+            dir.inode.as_ref(),
+            IN_CREATE,
+            if is_dir { IN_ISDIR } else { 0 },
+            name,
+            0,
+        );
     }
 }
 
@@ -529,21 +609,45 @@ pub fn removed(dir: &Arc<Dentry>, name: &[u8], victim: &Arc<Dentry>, is_dir: boo
         }
     }
     maybe_gone(victim, 1);
-    to_dir(dir.inode.as_ref(), IN_DELETE, if is_dir { IN_ISDIR } else { 0 }, name, 0);
+    to_dir(
+        dir.inode.as_ref(),
+        IN_DELETE,
+        if is_dir { IN_ISDIR } else { 0 },
+        name,
+        0,
+    );
 }
 
 /// One entry moved from `old_name` in `old_dir` to `new_name` in `new_dir`.
-fn moved(old_dir: &Arc<Dentry>, old_name: &[u8], new_dir: &Arc<Dentry>, new_name: &[u8], what: &Arc<Dentry>) {
+fn moved(
+    old_dir: &Arc<Dentry>,
+    old_name: &[u8],
+    new_dir: &Arc<Dentry>,
+    new_name: &[u8],
+    what: &Arc<Dentry>,
+) {
     let Ok(a) = what.inode.attr() else { return };
     let extra = isdir(&a);
     let cookie = COOKIE.fetch_add(1, Ordering::Relaxed).max(1);
-    to_dir(old_dir.inode.as_ref(), IN_MOVED_FROM, extra, old_name, cookie);
+    to_dir(
+        old_dir.inode.as_ref(),
+        IN_MOVED_FROM,
+        extra,
+        old_name,
+        cookie,
+    );
     to_dir(new_dir.inode.as_ref(), IN_MOVED_TO, extra, new_name, cookie);
 }
 
 /// rename(2) moved `src` from `old` to `new`, replacing `target` if any
 /// (or swapping the two with RENAME_EXCHANGE).
-pub fn renamed(old: &Parent, new: &Parent, src: &Arc<Dentry>, target: Option<&Arc<Dentry>>, exchange: bool) {
+pub fn renamed(
+    old: &Parent,
+    new: &Parent,
+    src: &Arc<Dentry>,
+    target: Option<&Arc<Dentry>>,
+    exchange: bool,
+) {
     if !active() {
         return;
     }
@@ -592,13 +696,21 @@ mod tests {
 
     #[test]
     fn records_are_padded_and_merged() {
-        let ev = Event { wd: 1, mask: IN_CREATE, cookie: 0, name: b"f".to_vec() };
+        let ev = Event {
+            wd: 1,
+            mask: IN_CREATE,
+            cookie: 0,
+            name: b"f".to_vec(),
+        };
         assert_eq!(ev.size(), 32);
         assert_eq!(&ev.encode()[12..16], &16u32.to_ne_bytes());
         let i = Inotify::new();
         let wd = i.add_watch(&attr(900, 1), IN_MODIFY).unwrap();
         assert_eq!(i.add_watch(&attr(900, 1), IN_ATTRIB), Ok(wd));
-        assert_eq!(i.add_watch(&attr(900, 1), IN_ATTRIB | IN_MASK_CREATE), Err(Errno::EEXIST));
+        assert_eq!(
+            i.add_watch(&attr(900, 1), IN_ATTRIB | IN_MASK_CREATE),
+            Err(Errno::EEXIST)
+        );
         assert_eq!(i.add_watch(&attr(900, 1), IN_MODIFY | IN_MASK_ADD), Ok(wd));
         to_inode(&attr(900, 1), IN_MODIFY, 0, 0);
         to_inode(&attr(900, 1), IN_MODIFY, 0, 0);
@@ -607,7 +719,10 @@ mod tests {
         assert_eq!(i.rm_watch(wd), Ok(()));
         assert_eq!(i.rm_watch(wd), Err(Errno::EINVAL));
         let ignored = read_all(&i);
-        assert_eq!(u32::from_ne_bytes(ignored[4..8].try_into().unwrap()), IN_IGNORED);
+        assert_eq!(
+            u32::from_ne_bytes(ignored[4..8].try_into().unwrap()),
+            IN_IGNORED
+        );
         assert!(watchers((900, 1)).is_empty());
     }
 
@@ -619,7 +734,10 @@ mod tests {
         to_inode(&attr(901, 2), IN_OPEN, 0, 0);
         let b = read_all(&i);
         assert_eq!(b.len(), 32);
-        assert_eq!(u32::from_ne_bytes(b[20..24].try_into().unwrap()), IN_IGNORED);
+        assert_eq!(
+            u32::from_ne_bytes(b[20..24].try_into().unwrap()),
+            IN_IGNORED
+        );
         assert_eq!(i.rm_watch(wd), Err(Errno::EINVAL));
     }
 }

@@ -88,7 +88,9 @@ impl State {
     }
 
     fn page(&mut self) -> Box<[u8]> {
-        self.spare.take().unwrap_or_else(|| vec![0u8; PAGE].into_boxed_slice())
+        self.spare
+            .take()
+            .unwrap_or_else(|| vec![0u8; PAGE].into_boxed_slice())
     }
 
     fn recycle(&mut self, page: Box<[u8]>) {
@@ -323,7 +325,12 @@ impl Pipe {
                     break;
                 }
             };
-            st.bufs.push_back(Buf { page, off: 0, len: n, packet });
+            st.bufs.push_back(Buf {
+                page,
+                off: 0,
+                len: n,
+                packet,
+            });
             ret += n as u64;
             left -= n as u64;
             avail = Some(a - n as u64);
@@ -352,7 +359,9 @@ impl Pipe {
         let mut n = 0;
         for b in &st.bufs {
             let take = b.len.min(buf.len() - n);
-            if let (Some(to), Some(from)) = (buf.get_mut(n..n + take), b.page.get(b.off..b.off + take)) {
+            if let (Some(to), Some(from)) =
+                (buf.get_mut(n..n + take), b.page.get(b.off..b.off + take))
+            {
                 to.copy_from_slice(from);
             }
             n += take;
@@ -391,7 +400,11 @@ impl Pipe {
     pub fn room(&self) -> u64 {
         let st = self.st.lock();
         let free = st.max_slots.saturating_sub(st.bufs.len()) * PAGE;
-        let tail = st.bufs.back().filter(|b| !b.packet).map_or(0, |b| PAGE - (b.off + b.len));
+        let tail = st
+            .bufs
+            .back()
+            .filter(|b| !b.packet)
+            .map_or(0, |b| PAGE - (b.off + b.len));
         (free + tail) as u64
     }
 
@@ -533,7 +546,16 @@ impl PipeEnd {
     /// A new end and the pipe's counts right after it was attached.
     fn new_counted(pipe: Arc<Pipe>, read: bool, write: bool) -> (PipeEnd, (u32, u64, u32, u64)) {
         let snap = pipe.attach(read, write);
-        (PipeEnd { pipe, read, write, hup_after: None, partner: None }, snap)
+        (
+            PipeEnd {
+                pipe,
+                read,
+                write,
+                hup_after: None,
+                partner: None,
+            },
+            snap,
+        )
     }
 
     pub fn pipe(&self) -> &Arc<Pipe> {
@@ -588,7 +610,9 @@ impl FileOps for PipeEnd {
     }
 
     fn open_wait(&self, _f: &File, t: &mut Task) -> Result<(), Errno> {
-        let Some((want_writer, seen)) = self.partner else { return Ok(()) };
+        let Some((want_writer, seen)) = self.partner else {
+            return Ok(());
+        };
         let arrived = || {
             let st = self.pipe.st.lock();
             if want_writer {
@@ -622,7 +646,10 @@ impl FileOps for PipeEnd {
 /// A new anonymous pipe: its read end and its write end.
 pub fn new_pipe(owner: Owner) -> (PipeEnd, PipeEnd) {
     let p = Pipe::new(false, owner);
-    (PipeEnd::new(p.clone(), true, false), PipeEnd::new(p, false, true))
+    (
+        PipeEnd::new(p.clone(), true, false),
+        PipeEnd::new(p, false, true),
+    )
 }
 
 /// The pipe behind a FIFO inode: made on first open, kept while the inode lives.
@@ -646,7 +673,10 @@ impl Fifo {
     /// (O_NONBLOCK: does not), O_WRONLY waits for a reader (O_NONBLOCK:
     /// ENXIO), O_RDWR never waits. The wait itself happens in `open_wait`.
     pub fn open(&self, flags: u32) -> Result<Box<dyn FileOps>, Errno> {
-        let pipe = self.pipe.get_or_init(|| Pipe::new(true, Owner::default())).clone();
+        let pipe = self
+            .pipe
+            .get_or_init(|| Pipe::new(true, Owner::default()))
+            .clone();
         let nonblock = flags & libc::O_NONBLOCK as u32 != 0;
         match (flags & libc::O_ACCMODE as u32) as i32 {
             libc::O_RDONLY => {
@@ -770,7 +800,10 @@ mod tests {
         let (r, _w) = pair();
         let p = r.pipe().clone();
         // 15 full pages and 4000 bytes in the last slot.
-        assert_eq!(wr(&p, &vec![1u8; 15 * PAGE], false).0, Ok((15 * PAGE) as u64));
+        assert_eq!(
+            wr(&p, &vec![1u8; 15 * PAGE], false).0,
+            Ok((15 * PAGE) as u64)
+        );
         assert_eq!(wr(&p, &[2u8; 4000], false).0, Ok(4000));
         // 200 bytes do not fit in the last slot and no slot is free: all or nothing.
         assert_eq!(wr(&p, &[3u8; 200], false), (Err(Errno::EAGAIN), 0));
@@ -801,8 +834,14 @@ mod tests {
         assert_eq!(p.set_size(0, false), Ok(4096));
         assert_eq!(p.set_size(5000, false), Ok(8192));
         assert_eq!(p.set_size(PIPE_MAX_SIZE as u32, false), Ok(PIPE_MAX_SIZE));
-        assert_eq!(p.set_size(PIPE_MAX_SIZE as u32 + 1, false), Err(Errno::EPERM));
-        assert_eq!(p.set_size(PIPE_MAX_SIZE as u32 + 1, true), Ok(2 * PIPE_MAX_SIZE));
+        assert_eq!(
+            p.set_size(PIPE_MAX_SIZE as u32 + 1, false),
+            Err(Errno::EPERM)
+        );
+        assert_eq!(
+            p.set_size(PIPE_MAX_SIZE as u32 + 1, true),
+            Ok(2 * PIPE_MAX_SIZE)
+        );
         assert_eq!(p.set_size(u32::MAX, true), Err(Errno::EINVAL));
         assert_eq!(wr(&p, &vec![0u8; 3 * PAGE], false).0, Ok(3 * PAGE as u64));
         assert_eq!(p.set_size(8192, false), Err(Errno::EBUSY));
@@ -828,7 +867,10 @@ mod tests {
     fn fifo_open_rules() {
         let fifo = Fifo::new();
         let nb = libc::O_NONBLOCK as u32;
-        assert_eq!(fifo.open(libc::O_WRONLY as u32 | nb).err(), Some(Errno::ENXIO));
+        assert_eq!(
+            fifo.open(libc::O_WRONLY as u32 | nb).err(),
+            Some(Errno::ENXIO)
+        );
         let r = fifo.open(libc::O_RDONLY as u32 | nb).unwrap();
         // No writer yet: no POLLHUP for this reader until one came and went.
         let re = r.as_any().unwrap().downcast_ref::<PipeEnd>().unwrap();
@@ -839,10 +881,20 @@ mod tests {
         assert_eq!(we.partner, None);
         we.pipe.write(&mut IoSrc::buf(b"data"), false).unwrap();
         drop(w);
-        assert_eq!(re.pipe.poll(true, false, re.hup_after), POLLIN | POLLRDNORM | POLLHUP);
+        assert_eq!(
+            re.pipe.poll(true, false, re.hup_after),
+            POLLIN | POLLRDNORM | POLLHUP
+        );
         // A blocking writer with a reader present need not wait.
         let w2 = fifo.open(libc::O_WRONLY as u32).unwrap();
-        assert_eq!(w2.as_any().unwrap().downcast_ref::<PipeEnd>().unwrap().partner, None);
+        assert_eq!(
+            w2.as_any()
+                .unwrap()
+                .downcast_ref::<PipeEnd>()
+                .unwrap()
+                .partner,
+            None
+        );
         drop(w2);
         drop(r);
         // The last close emptied the FIFO; a blocking reader now waits.
@@ -851,7 +903,14 @@ mod tests {
         assert!(r2e.partner.is_some());
         assert!(r2e.pipe.is_empty());
         let rw = fifo.open(libc::O_RDWR as u32).unwrap();
-        assert_eq!(rw.as_any().unwrap().downcast_ref::<PipeEnd>().unwrap().partner, None);
+        assert_eq!(
+            rw.as_any()
+                .unwrap()
+                .downcast_ref::<PipeEnd>()
+                .unwrap()
+                .partner,
+            None
+        );
         assert_eq!(fifo.open(3).err(), Some(Errno::EINVAL));
     }
 }

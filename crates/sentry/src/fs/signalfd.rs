@@ -22,7 +22,9 @@ use crate::kernel::ThreadGroup;
 use crate::mm::IoDst;
 use crate::vfs::file::{File, FileOps};
 use crate::vfs::inode::Attr;
-use abi::signal::{SigInfo, SigSet, SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSTOP, SIGSYS, SIGTRAP};
+use abi::signal::{
+    SigInfo, SigSet, SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSTOP, SIGSYS, SIGTRAP,
+};
 use abi::Errno;
 use parking_lot::Mutex;
 use std::sync::Arc;
@@ -54,7 +56,10 @@ fn without_unblockable(m: SigSet) -> SigSet {
 
 impl SignalFd {
     pub fn new(mask: SigSet, tid: i32, tg: &Arc<ThreadGroup>) -> SignalFd {
-        SignalFd { mask: Mutex::new(without_unblockable(mask)), owner: (tid, Arc::downgrade(tg)) }
+        SignalFd {
+            mask: Mutex::new(without_unblockable(mask)),
+            owner: (tid, Arc::downgrade(tg)),
+        }
     }
 
     /// signalfd(fd, mask): a new mask for an existing signalfd.
@@ -201,14 +206,24 @@ impl FileOps for SignalFd {
         if room == 0 {
             return Err(Errno::EINVAL);
         }
-        let Some((tid, tg)) = self.reader() else { return Err(Errno::EAGAIN) };
+        let Some((tid, tg)) = self.reader() else {
+            return Err(Errno::EAGAIN);
+        };
         let mut total = 0u64;
         for _ in 0..room {
-            let Some(info) = self.take(tid, &tg) else { break };
+            let Some(info) = self.take(tid, &tg) else {
+                break;
+            };
             // The signal is gone even if the copy faults, as on Linux.
             match dst.put(&encode(&info)) {
                 Ok(n) if n == SIGINFO_SIZE => total += n as u64,
-                Ok(_) | Err(_) => return if total > 0 { Ok(total) } else { Err(Errno::EFAULT) },
+                Ok(_) | Err(_) => {
+                    return if total > 0 {
+                        Ok(total)
+                    } else {
+                        Err(Errno::EFAULT)
+                    }
+                }
             }
         }
         if total == 0 {
@@ -231,10 +246,15 @@ impl FileOps for SignalFd {
     }
 
     fn poll(&self, _f: &File) -> u32 {
-        let Some((tid, tg)) = self.reader() else { return 0 };
+        let Some((tid, tg)) = self.reader() else {
+            return 0;
+        };
         let blocked = SigSet(!self.mask().0);
         let st = tg.sig.lock();
-        let own = st.tasks.get(&tid).is_some_and(|t| t.pending.next(blocked).is_some());
+        let own = st
+            .tasks
+            .get(&tid)
+            .is_some_and(|t| t.pending.next(blocked).is_some());
         if own || st.shared.next(blocked).is_some() {
             POLLIN
         } else {
@@ -277,7 +297,11 @@ mod tests {
 
     #[test]
     fn encodes_queued_values() {
-        let mut i = SigInfo { signo: 34, code: -1, ..Default::default() };
+        let mut i = SigInfo {
+            signo: 34,
+            code: -1,
+            ..Default::default()
+        };
         i.set_pid_uid(7, 1000);
         i.fields[1] = 42;
         let b = encode(&i);
@@ -291,21 +315,44 @@ mod tests {
 
     #[test]
     fn reads_take_masked_signals_only() {
-        let tg = ThreadGroup::new(5, Default::default(), Default::default(), std::sync::Weak::new());
+        let tg = ThreadGroup::new(
+            5,
+            Default::default(),
+            Default::default(),
+            std::sync::Weak::new(),
+        );
         let fd = SignalFd::new(SigSet(SigSet::bit(SIGUSR1) | SigSet::bit(SIGKILL)), 5, &tg);
         assert_eq!(fd.mask().0, SigSet::bit(SIGUSR1));
         {
             let mut st = tg.sig.lock();
-            st.shared.push(SigInfo { signo: SIGUSR2, ..Default::default() }, 8);
-            st.task_mut(5).pending.push(SigInfo { signo: SIGUSR1, ..Default::default() }, 8);
+            st.shared.push(
+                SigInfo {
+                    signo: SIGUSR2,
+                    ..Default::default()
+                },
+                8,
+            );
+            st.task_mut(5).pending.push(
+                SigInfo {
+                    signo: SIGUSR1,
+                    ..Default::default()
+                },
+                8,
+            );
         }
         let f = File::new(Box::new(fd), None, None, libc::O_RDWR as u32);
         assert_eq!(f.ops.poll(&f), POLLIN);
         let mut buf = [0u8; 300];
         assert_eq!(f.ops.read(&f, &mut IoDst::buf(&mut buf), 0), Ok(128));
         assert_eq!(buf[0] as i32, SIGUSR1);
-        assert_eq!(f.ops.read(&f, &mut IoDst::buf(&mut buf), 0), Err(Errno::EAGAIN));
-        assert_eq!(f.ops.read(&f, &mut IoDst::buf(&mut buf[..100]), 0), Err(Errno::EINVAL));
+        assert_eq!(
+            f.ops.read(&f, &mut IoDst::buf(&mut buf), 0),
+            Err(Errno::EAGAIN)
+        );
+        assert_eq!(
+            f.ops.read(&f, &mut IoDst::buf(&mut buf[..100]), 0),
+            Err(Errno::EINVAL)
+        );
         assert_eq!(f.ops.poll(&f), 0);
         assert!(tg.sig.lock().shared.set.has(SIGUSR2));
     }

@@ -61,7 +61,9 @@ impl State {
         }
         let iv = self.interval.as_nanos();
         let k = (now - next).as_nanos() / iv + 1;
-        self.ticks = self.ticks.saturating_add(u64::try_from(k).unwrap_or(u64::MAX));
+        self.ticks = self
+            .ticks
+            .saturating_add(u64::try_from(k).unwrap_or(u64::MAX));
         let ahead = Duration::from_nanos(u64::try_from(k * iv).unwrap_or(u64::MAX));
         self.next = next.checked_add(ahead);
     }
@@ -83,7 +85,11 @@ impl Inner {
     fn arm(me: &Arc<Inner>, st: &mut State) {
         st.cancel();
         let Some(next) = st.next else { return };
-        let at = if st.interval.is_zero() { next } else { next.max(Instant::now() + MIN_GAP) };
+        let at = if st.interval.is_zero() {
+            next
+        } else {
+            next.max(Instant::now() + MIN_GAP)
+        };
         let (w, gen) = (Arc::downgrade(me), st.gen);
         st.wakeup = Some(timers::schedule(at, move || Inner::fire(w, gen)));
     }
@@ -126,7 +132,13 @@ impl Drop for TimerFd {
 
 impl TimerFd {
     pub fn new(clock: i32) -> TimerFd {
-        TimerFd { clock, inner: Arc::new(Inner { st: Mutex::new(State::default()), queue: WaitQueue::new() }) }
+        TimerFd {
+            clock,
+            inner: Arc::new(Inner {
+                st: Mutex::new(State::default()),
+                queue: WaitQueue::new(),
+            }),
+        }
     }
 
     /// timerfd_gettime: (time to the next expiry, interval); zero when disarmed.
@@ -134,7 +146,10 @@ impl TimerFd {
         let mut st = self.inner.st.lock();
         let now = Instant::now();
         st.settle(now);
-        let left = st.next.map(|n| n.saturating_duration_since(now)).unwrap_or_default();
+        let left = st
+            .next
+            .map(|n| n.saturating_duration_since(now))
+            .unwrap_or_default();
         (left, st.interval)
     }
 
@@ -242,7 +257,10 @@ mod tests {
         let t = TimerFd::new(1);
         let f = File::new(Box::new(TimerFd::new(1)), None, None, libc::O_RDWR as u32);
         let mut b = [0u8; 8];
-        assert_eq!(f.ops.read(&f, &mut IoDst::buf(&mut b), 0), Err(Errno::EAGAIN));
+        assert_eq!(
+            f.ops.read(&f, &mut IoDst::buf(&mut b), 0),
+            Err(Errno::EAGAIN)
+        );
         let past = Instant::now() - Duration::from_millis(35);
         t.set(Some(past), Duration::from_millis(10));
         let st = t.inner.st.lock();
@@ -256,7 +274,10 @@ mod tests {
 
     #[test]
     fn one_shot_fires_once() {
-        let mut st = State { next: Some(Instant::now()), ..Default::default() };
+        let mut st = State {
+            next: Some(Instant::now()),
+            ..Default::default()
+        };
         st.settle(Instant::now() + Duration::from_secs(5));
         assert_eq!((st.ticks, st.next), (1, None));
     }

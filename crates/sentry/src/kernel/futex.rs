@@ -24,15 +24,22 @@ struct Waiter {
     woken: AtomicBool,
 }
 
-static TABLE: LazyLock<Mutex<HashMap<Key, Vec<Arc<Waiter>>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+static TABLE: LazyLock<Mutex<HashMap<Key, Vec<Arc<Waiter>>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The key of the futex word at `addr`.
 pub fn key(mm: &Arc<Mm>, addr: u64, private: bool) -> Result<Key, Errno> {
-    if addr % 4 != 0 {
+    if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
     if !private {
-        let shared = mm.st.lock().vmas.find(addr).map(|v| v.shared).ok_or(Errno::EFAULT)?;
+        let shared = mm
+            .st
+            .lock()
+            .vmas
+            .find(addr)
+            .map(|v| v.shared)
+            .ok_or(Errno::EFAULT)?;
         if shared {
             let pin = mm.translate(addr, 4, false)?;
             let frame = pin.blocks.first().map(|b| b.0).ok_or(Errno::EFAULT)?;
@@ -51,7 +58,14 @@ pub enum WaitResult {
 
 /// Queue the caller on `key` if the word at `addr` still holds `val`.
 /// Returns a handle to wait on, or EAGAIN.
-pub fn prepare_wait(mm: &Arc<Mm>, task: &Arc<TaskShared>, k: Key, addr: u64, val: u32, bitset: u32) -> Result<WaitHandle, Errno> {
+pub fn prepare_wait(
+    mm: &Arc<Mm>,
+    task: &Arc<TaskShared>,
+    k: Key,
+    addr: u64,
+    val: u32,
+    bitset: u32,
+) -> Result<WaitHandle, Errno> {
     if bitset == 0 {
         return Err(Errno::EINVAL);
     }
@@ -60,7 +74,11 @@ pub fn prepare_wait(mm: &Arc<Mm>, task: &Arc<TaskShared>, k: Key, addr: u64, val
     if cur != val {
         return Err(Errno::EAGAIN);
     }
-    let w = Arc::new(Waiter { task: task.clone(), bitset, woken: AtomicBool::new(false) });
+    let w = Arc::new(Waiter {
+        task: task.clone(),
+        bitset,
+        woken: AtomicBool::new(false),
+    });
     table.entry(k).or_default().push(w.clone());
     Ok(WaitHandle { key: k, w })
 }
@@ -125,7 +143,15 @@ pub fn wake(mm: &Arc<Mm>, addr: u64, n: u32, bitset: u32, private: bool) -> Resu
 }
 
 /// FUTEX_REQUEUE / FUTEX_CMP_REQUEUE.
-pub fn requeue(mm: &Arc<Mm>, addr: u64, addr2: u64, n_wake: u32, n_requeue: u32, cmp: Option<u32>, private: bool) -> Result<u32, Errno> {
+pub fn requeue(
+    mm: &Arc<Mm>,
+    addr: u64,
+    addr2: u64,
+    n_wake: u32,
+    n_requeue: u32,
+    cmp: Option<u32>,
+    private: bool,
+) -> Result<u32, Errno> {
     let k1 = key(mm, addr, private)?;
     let k2 = key(mm, addr2, private)?;
     let mut table = TABLE.lock();
@@ -152,7 +178,15 @@ pub fn requeue(mm: &Arc<Mm>, addr: u64, addr2: u64, n_wake: u32, n_requeue: u32,
 }
 
 /// FUTEX_WAKE_OP.
-pub fn wake_op(mm: &Arc<Mm>, addr: u64, addr2: u64, n1: u32, n2: u32, op: u32, private: bool) -> Result<u32, Errno> {
+pub fn wake_op(
+    mm: &Arc<Mm>,
+    addr: u64,
+    addr2: u64,
+    n1: u32,
+    n2: u32,
+    op: u32,
+    private: bool,
+) -> Result<u32, Errno> {
     let k1 = key(mm, addr, private)?;
     let k2 = key(mm, addr2, private)?;
     let kind = (op >> 28) & 7;
@@ -168,7 +202,7 @@ pub fn wake_op(mm: &Arc<Mm>, addr: u64, addr2: u64, n1: u32, n2: u32, op: u32, p
     if kind > 4 || cmp > 5 {
         return Err(Errno::ENOSYS);
     }
-    if addr2 % 4 != 0 {
+    if !addr2.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
     let mut table = TABLE.lock();

@@ -101,7 +101,12 @@ fn fire(tgw: Weak<ThreadGroup>, which: usize, gen: u64) {
                 }
             }
             if one.cpu_deadline.is_some() {
-                one.timer = Some(arm_callback(tgw.clone(), which, gen, Instant::now() + CPU_TICK));
+                one.timer = Some(arm_callback(
+                    tgw.clone(),
+                    which,
+                    gen,
+                    Instant::now() + CPU_TICK,
+                ));
             }
         }
     }
@@ -116,7 +121,9 @@ impl ITimers {
         let ts = self.t.lock();
         let one = &ts[which];
         let left = if which == ITIMER_REAL {
-            one.real_deadline.map(|d| d.saturating_duration_since(Instant::now())).unwrap_or_default()
+            one.real_deadline
+                .map(|d| d.saturating_duration_since(Instant::now()))
+                .unwrap_or_default()
         } else {
             match (one.cpu_deadline, &one.mm) {
                 (Some(dl), Some(mm)) => Duration::from_nanos(dl.saturating_sub(cpu_now(mm, which))),
@@ -125,12 +132,23 @@ impl ITimers {
         };
         // An armed timer never reports zero left.
         let armed = one.real_deadline.is_some() || one.cpu_deadline.is_some();
-        let left = if armed && left.is_zero() { Duration::from_micros(1) } else { left };
+        let left = if armed && left.is_zero() {
+            Duration::from_micros(1)
+        } else {
+            left
+        };
         (left, one.interval)
     }
 
     /// Arm (value > 0) or disarm timer `which`; returns the old (remaining, interval).
-    pub fn set(&self, tg: &Arc<ThreadGroup>, mm: &Arc<Mm>, which: usize, value: Duration, interval: Duration) -> (Duration, Duration) {
+    pub fn set(
+        &self,
+        tg: &Arc<ThreadGroup>,
+        mm: &Arc<Mm>,
+        which: usize,
+        value: Duration,
+        interval: Duration,
+    ) -> (Duration, Duration) {
         let old = self.get(which);
         let mut ts = self.t.lock();
         let one = &mut ts[which];
@@ -150,7 +168,12 @@ impl ITimers {
             } else {
                 one.mm = Some(mm.clone());
                 one.cpu_deadline = Some(cpu_now(mm, which) + value.as_nanos() as u64);
-                one.timer = Some(arm_callback(Arc::downgrade(tg), which, gen, Instant::now() + CPU_TICK));
+                one.timer = Some(arm_callback(
+                    Arc::downgrade(tg),
+                    which,
+                    gen,
+                    Instant::now() + CPU_TICK,
+                ));
             }
         } else {
             one.mm = None;

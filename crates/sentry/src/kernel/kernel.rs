@@ -94,12 +94,20 @@ impl Kernel {
     fn reaper_for(&self, tg: &Arc<ThreadGroup>) -> Option<Arc<ThreadGroup>> {
         let mut cur = tg.parent();
         while let Some(p) = cur {
-            if p.subreaper.load(std::sync::atomic::Ordering::Relaxed) && !p.is_zombie() && p.group_exit_status().is_none() {
+            if p.subreaper.load(std::sync::atomic::Ordering::Relaxed)
+                && !p.is_zombie()
+                && p.group_exit_status().is_none()
+            {
                 return Some(p);
             }
             cur = p.parent();
         }
-        self.pids.lock().groups.get(&INIT_PID).cloned().filter(|i| !Arc::ptr_eq(i, tg))
+        self.pids
+            .lock()
+            .groups
+            .get(&INIT_PID)
+            .cloned()
+            .filter(|i| !Arc::ptr_eq(i, tg))
     }
 
     /// Called when the last task of `tg` has exited: it becomes a zombie
@@ -117,7 +125,11 @@ impl Kernel {
                     for t in tasks {
                         let sig = t.pdeath_sig.load(std::sync::atomic::Ordering::Relaxed);
                         if sig != 0 {
-                            super::send::send(&c, Some(t.tid), super::send::kernel_info(sig, abi::signal::SI_USER));
+                            super::send::send(
+                                &c,
+                                Some(t.tid),
+                                super::send::kernel_info(sig, abi::signal::SI_USER),
+                            );
                         }
                     }
                     *c.parent.lock() = Arc::downgrade(&reaper);
@@ -132,13 +144,11 @@ impl Kernel {
                 reaper.child_wq.notify(u64::MAX);
             }
         }
-        if tg.tgid != INIT_PID {
-            if super::send::notify_parent_exit(tg, status) {
-                match tg.parent() {
-                    Some(p) => super::task::wait::reap(self, &p, tg),
-                    None => {
-                        self.pids.lock().groups.remove(&tg.tgid);
-                    }
+        if tg.tgid != INIT_PID && super::send::notify_parent_exit(tg, status) {
+            match tg.parent() {
+                Some(p) => super::task::wait::reap(self, &p, tg),
+                None => {
+                    self.pids.lock().groups.remove(&tg.tgid);
                 }
             }
         }

@@ -91,7 +91,11 @@ pub enum Notify {
     /// SIGEV_NONE: only timer_gettime sees it.
     None,
     /// A signal to the process, or to one of its threads.
-    Signal { signo: i32, value: u64, tid: Option<i32> },
+    Signal {
+        signo: i32,
+        value: u64,
+        tid: Option<i32>,
+    },
 }
 
 struct Timer {
@@ -172,9 +176,14 @@ fn schedule(tg: Weak<ThreadGroup>, id: i32, tm: &mut Timer) {
     }
     let gen = tm.gen;
     let at = match tm.clock {
-        TimerClock::Real => {
-            instant_of(next).max(Instant::now() + if tm.interval > 0 { MIN_GAP } else { Duration::ZERO })
-        }
+        TimerClock::Real => instant_of(next).max(
+            Instant::now()
+                + if tm.interval > 0 {
+                    MIN_GAP
+                } else {
+                    Duration::ZERO
+                },
+        ),
         TimerClock::Cpu { .. } => Instant::now() + CPU_TICK,
     };
     tm.cb = Some(timers::schedule(at, move || fire(tg, id, gen)));
@@ -187,7 +196,9 @@ fn fire(tgw: Weak<ThreadGroup>, id: i32, gen: u32) {
     }
     let out = {
         let mut tab = tg.posix_timers.st.lock();
-        let Some(tm) = tab.timers.get_mut(&id) else { return };
+        let Some(tm) = tab.timers.get_mut(&id) else {
+            return;
+        };
         if tm.gen != gen {
             return;
         }
@@ -200,7 +211,11 @@ fn fire(tgw: Weak<ThreadGroup>, id: i32, gen: u32) {
             } else {
                 tm.queued = true;
                 tm.overrun = n - 1;
-                let mut info = SigInfo { signo, code: SI_TIMER, ..Default::default() };
+                let mut info = SigInfo {
+                    signo,
+                    code: SI_TIMER,
+                    ..Default::default()
+                };
                 info.fields[0] = u64::from(id as u32);
                 info.fields[1] = value;
                 info.fields[2] = MARK | u64::from(gen);
@@ -290,7 +305,12 @@ impl PosixTimers {
 
     /// The clock id timer `id` was created with (EINVAL: no such timer).
     pub fn clockid(&self, id: i32) -> Result<i32, Errno> {
-        self.st.lock().timers.get(&id).map(|t| t.clockid).ok_or(Errno::EINVAL)
+        self.st
+            .lock()
+            .timers
+            .get(&id)
+            .map(|t| t.clockid)
+            .ok_or(Errno::EINVAL)
     }
 
     fn current(tm: &mut Timer) -> (i128, i128) {
@@ -346,7 +366,12 @@ impl PosixTimers {
 
     /// timer_getoverrun.
     pub fn overrun(&self, id: i32) -> Result<u64, Errno> {
-        self.st.lock().timers.get(&id).map(|t| t.overrun_last).ok_or(Errno::EINVAL)
+        self.st
+            .lock()
+            .timers
+            .get(&id)
+            .map(|t| t.overrun_last)
+            .ok_or(Errno::EINVAL)
     }
 
     /// timer_delete.
@@ -417,7 +442,11 @@ mod tests {
     #[test]
     fn foreign_timer_codes_pass_through() {
         let tg = ThreadGroup::new(5, Default::default(), Default::default(), Weak::new());
-        let info = SigInfo { signo: 34, code: SI_TIMER, ..Default::default() };
+        let info = SigInfo {
+            signo: 34,
+            code: SI_TIMER,
+            ..Default::default()
+        };
         assert_eq!(dequeued(&tg, info).map(|i| i.signo), Some(34));
         let mut ours = info;
         ours.fields[2] = MARK | 3;

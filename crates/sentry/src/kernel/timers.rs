@@ -21,7 +21,12 @@ struct Service {
     cv: Condvar,
 }
 
-static SERVICE: LazyLock<Arc<Service>> = LazyLock::new(|| Arc::new(Service { q: Mutex::new(Queue::default()), cv: Condvar::new() }));
+static SERVICE: LazyLock<Arc<Service>> = LazyLock::new(|| {
+    Arc::new(Service {
+        q: Mutex::new(Queue::default()),
+        cv: Condvar::new(),
+    })
+});
 
 /// A scheduled callback; cancel with [`cancel`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +36,11 @@ fn run(s: Arc<Service>) {
     let mut q = s.q.lock();
     loop {
         let now = Instant::now();
-        let due: Vec<(Instant, u64)> = q.timers.range(..=(now, u64::MAX)).map(|(k, _)| *k).collect();
+        let due: Vec<(Instant, u64)> = q
+            .timers
+            .range(..=(now, u64::MAX))
+            .map(|(k, _)| *k)
+            .collect();
         if !due.is_empty() {
             let cbs: Vec<Callback> = due.iter().filter_map(|k| q.timers.remove(k)).collect();
             drop(q);
@@ -57,7 +66,9 @@ pub fn schedule(deadline: Instant, f: impl FnOnce() + Send + 'static) -> TimerId
     if !q.started {
         q.started = true;
         let s2 = s.clone();
-        let _ = std::thread::Builder::new().name("rvisor-timers".into()).spawn(move || run(s2));
+        let _ = std::thread::Builder::new()
+            .name("rvisor-timers".into())
+            .spawn(move || run(s2));
     }
     q.next_id += 1;
     let id = q.next_id;

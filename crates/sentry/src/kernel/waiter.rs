@@ -65,7 +65,10 @@ impl WaitQueue {
     /// Register `t` for events in `mask`.
     pub fn register<'q>(&'q self, t: &Arc<TaskShared>, mask: u64) -> WaitEntry<'q> {
         let w: Weak<dyn Waiter> = Arc::downgrade(t) as Weak<TaskShared>;
-        WaitEntry { q: self, id: self.add(w, mask) }
+        WaitEntry {
+            q: self,
+            id: self.add(w, mask),
+        }
     }
 
     /// Register a waiter until `remove(id)` (or until it is dropped: a
@@ -88,8 +91,13 @@ impl WaitQueue {
 
     /// Wake every waiter interested in any of `events`.
     pub fn notify(&self, events: u64) {
-        let ws: Vec<Arc<dyn Waiter>> =
-            self.waiters.lock().iter().filter(|w| w.1 & events != 0).filter_map(|w| w.2.upgrade()).collect();
+        let ws: Vec<Arc<dyn Waiter>> = self
+            .waiters
+            .lock()
+            .iter()
+            .filter(|w| w.1 & events != 0)
+            .filter_map(|w| w.2.upgrade())
+            .collect();
         for w in ws {
             w.notify_event(events);
         }
@@ -97,7 +105,13 @@ impl WaitQueue {
 
     /// Wake at most `n` waiters (futex-style); returns how many.
     pub fn notify_n(&self, n: usize) -> usize {
-        let ws: Vec<Arc<dyn Waiter>> = self.waiters.lock().iter().filter_map(|w| w.2.upgrade()).take(n).collect();
+        let ws: Vec<Arc<dyn Waiter>> = self
+            .waiters
+            .lock()
+            .iter()
+            .filter_map(|w| w.2.upgrade())
+            .take(n)
+            .collect();
         let k = ws.len();
         for w in ws {
             w.notify_event(EV_ALL);

@@ -224,8 +224,16 @@ pub fn load(mm: &Mm, spec: &LoadSpec<'_>) -> Result<Loaded, LoadError> {
     map_program(mm, spec, &e, interp).map_err(LoadError::After)
 }
 
-fn map_program(mm: &Mm, spec: &LoadSpec<'_>, e: &ElfInfo, interp: Option<(Arc<File>, ElfInfo)>) -> Result<Loaded, Errno> {
-    if e.phdrs.iter().any(|p| p.p_type == PT_LOAD && p.filesz > p.memsz) {
+fn map_program(
+    mm: &Mm,
+    spec: &LoadSpec<'_>,
+    e: &ElfInfo,
+    interp: Option<(Arc<File>, ElfInfo)>,
+) -> Result<Loaded, Errno> {
+    if e.phdrs
+        .iter()
+        .any(|p| p.p_type == PT_LOAD && p.filesz > p.memsz)
+    {
         return Err(Errno::EINVAL);
     }
     let e = e.clone();

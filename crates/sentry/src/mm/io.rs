@@ -50,7 +50,10 @@ pub enum IoDst<'a> {
     /// Application memory (segments of an iovec) not translated yet: files
     /// that never touch the buffer (/dev/null, directories) must not fault
     /// on it, as on Linux.
-    Lazy { mm: Arc<Mm>, segs: Vec<(u64, u64)> },
+    Lazy {
+        mm: Arc<Mm>,
+        segs: Vec<(u64, u64)>,
+    },
     Buf {
         buf: &'a mut [u8],
         done: usize,
@@ -214,7 +217,10 @@ pub enum IoSrc<'a> {
         done: u64,
     },
     /// Application memory not translated yet (see `IoDst::Lazy`).
-    Lazy { mm: Arc<Mm>, segs: Vec<(u64, u64)> },
+    Lazy {
+        mm: Arc<Mm>,
+        segs: Vec<(u64, u64)>,
+    },
     Buf {
         buf: &'a [u8],
         done: usize,
@@ -458,23 +464,43 @@ impl Mm {
 
     /// Destination for a vectored read into `iovs`, translated on first use.
     pub fn dst_iovecs(self: &Arc<Self>, iovs: &[Iovec]) -> IoDst<'static> {
-        IoDst::Lazy { mm: self.clone(), segs: iovs.iter().filter(|v| v.len > 0).map(|v| (v.base, v.len)).collect() }
+        IoDst::Lazy {
+            mm: self.clone(),
+            segs: iovs
+                .iter()
+                .filter(|v| v.len > 0)
+                .map(|v| (v.base, v.len))
+                .collect(),
+        }
     }
 
     /// Source for a vectored write from `iovs`, translated on first use.
     pub fn src_iovecs(self: &Arc<Self>, iovs: &[Iovec]) -> IoSrc<'static> {
-        IoSrc::Lazy { mm: self.clone(), segs: iovs.iter().filter(|v| v.len > 0).map(|v| (v.base, v.len)).collect() }
+        IoSrc::Lazy {
+            mm: self.clone(),
+            segs: iovs
+                .iter()
+                .filter(|v| v.len > 0)
+                .map(|v| (v.base, v.len))
+                .collect(),
+        }
     }
 
     /// Destination for reading `len` bytes into application memory at
     /// `addr`, translated when the file first writes to it.
     pub fn dst(self: &Arc<Self>, addr: u64, len: u64) -> Result<IoDst<'static>, Errno> {
-        Ok(IoDst::Lazy { mm: self.clone(), segs: vec![(addr, len)] })
+        Ok(IoDst::Lazy {
+            mm: self.clone(),
+            segs: vec![(addr, len)],
+        })
     }
 
     /// Source for writing `len` bytes from application memory at `addr`,
     /// translated when the file first reads from it.
     pub fn src(self: &Arc<Self>, addr: u64, len: u64) -> Result<IoSrc<'static>, Errno> {
-        Ok(IoSrc::Lazy { mm: self.clone(), segs: vec![(addr, len)] })
+        Ok(IoSrc::Lazy {
+            mm: self.clone(),
+            segs: vec![(addr, len)],
+        })
     }
 }

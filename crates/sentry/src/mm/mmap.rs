@@ -87,7 +87,7 @@ impl Mm {
         }
         let mut st = self.st.lock();
         let addr = if o.fixed || o.noreplace {
-            if o.addr % PAGE_SIZE != 0 {
+            if !o.addr.is_multiple_of(PAGE_SIZE) {
                 return Err(Errno::EINVAL);
             }
             let end = o.addr.checked_add(len).ok_or(Errno::ENOMEM)?;
@@ -136,18 +136,16 @@ impl Mm {
             name: o.name,
         };
         st.vmas.insert(vma.clone());
-        if o.populate {
-            if self.populate(&mut st, &vma, vma.start, vma.end).is_ok() {
-                for p in st.pmas.overlapping(vma.start, vma.end) {
-                    let _ = self.mf.commit(p.frame, p.end - p.start);
-                }
+        if o.populate && self.populate(&mut st, &vma, vma.start, vma.end).is_ok() {
+            for p in st.pmas.overlapping(vma.start, vma.end) {
+                let _ = self.mf.commit(p.frame, p.end - p.start);
             }
         }
         Ok(addr)
     }
 
     pub fn munmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
-        if addr % PAGE_SIZE != 0 || len == 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) || len == 0 {
             return Err(Errno::EINVAL);
         }
         let len = page_len(len).map_err(|_| Errno::EINVAL)?;
@@ -164,7 +162,7 @@ impl Mm {
     pub fn mprotect(&self, addr: u64, len: u64, prot: u64) -> Result<(), Errno> {
         const GROWSDOWN: u64 = 0x0100_0000;
         const GROWSUP: u64 = 0x0200_0000;
-        if addr % PAGE_SIZE != 0
+        if !addr.is_multiple_of(PAGE_SIZE)
             || prot & !(7 | GROWSDOWN | GROWSUP) != 0
             || prot & (GROWSDOWN | GROWSUP) == GROWSDOWN | GROWSUP
         {
@@ -264,7 +262,7 @@ impl Mm {
         new_addr: u64,
     ) -> Result<u64, Errno> {
         if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) != 0
-            || old % PAGE_SIZE != 0
+            || !old.is_multiple_of(PAGE_SIZE)
             || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0)
             || (flags & MREMAP_DONTUNMAP != 0
                 && (flags & MREMAP_MAYMOVE == 0 || old_len != new_len))
@@ -291,7 +289,7 @@ impl Mm {
             return Err(Errno::EINVAL);
         }
         if flags & MREMAP_FIXED != 0 {
-            if new_addr % PAGE_SIZE != 0 {
+            if !new_addr.is_multiple_of(PAGE_SIZE) {
                 return Err(Errno::EINVAL);
             }
             let new_end = new_addr.checked_add(new_len).ok_or(Errno::EINVAL)?;
@@ -422,7 +420,7 @@ impl Mm {
         const MS_ASYNC: u64 = 1;
         const MS_INVALIDATE: u64 = 2;
         const MS_SYNC: u64 = 4;
-        if addr % PAGE_SIZE != 0
+        if !addr.is_multiple_of(PAGE_SIZE)
             || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
             || flags & (MS_ASYNC | MS_SYNC) == MS_ASYNC | MS_SYNC
         {
@@ -463,7 +461,7 @@ impl Mm {
         const DONTNEED: u64 = 4;
         const FREE: u64 = 8;
         const REMOVE: u64 = 9;
-        if addr % PAGE_SIZE != 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL);
         }
         let hint = matches!(advice, 0..=3 | 10..=23 | 25);
@@ -505,7 +503,7 @@ impl Mm {
 
     /// mincore(2): one byte per page, 1 where a frame is present.
     pub fn mincore(&self, addr: u64, len: u64) -> Result<Vec<u8>, Errno> {
-        if addr % PAGE_SIZE != 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL);
         }
         let len = page_len(len)?;

@@ -83,7 +83,11 @@ fn chmod(t: &Task, inode: &Arc<dyn Inode>, path: &Option<Path>, mode: u32) -> Sy
         ..Default::default()
     })?;
     // inotify hook: IN_ATTRIB.
-    inotify::attr_changed(inode.as_ref(), path.as_ref().map(|p| &p.dentry), inotify::IN_ATTRIB);
+    inotify::attr_changed(
+        inode.as_ref(),
+        path.as_ref().map(|p| &p.dentry),
+        inotify::IN_ATTRIB,
+    );
     Ok(0)
 }
 
@@ -167,7 +171,11 @@ fn chown(t: &Task, inode: &Arc<dyn Inode>, path: &Option<Path>, uid: u32, gid: u
     }
     inode.setattr(&req)?;
     // inotify hook: IN_ATTRIB.
-    inotify::attr_changed(inode.as_ref(), path.as_ref().map(|p| &p.dentry), inotify::IN_ATTRIB);
+    inotify::attr_changed(
+        inode.as_ref(),
+        path.as_ref().map(|p| &p.dentry),
+        inotify::IN_ATTRIB,
+    );
     Ok(0)
 }
 
@@ -257,7 +265,11 @@ fn sys_ftruncate(t: &mut Task, a: &SyscallArgs) -> SysResult {
         ..Default::default()
     })?;
     // inotify hook: IN_MODIFY.
-    inotify::attr_changed(inode.as_ref(), f.path.as_ref().map(|p| &p.dentry), inotify::IN_MODIFY);
+    inotify::attr_changed(
+        inode.as_ref(),
+        f.path.as_ref().map(|p| &p.dentry),
+        inotify::IN_MODIFY,
+    );
     Ok(0)
 }
 
@@ -307,7 +319,11 @@ fn set_times(
         ..Default::default()
     })?;
     // inotify hook: IN_ATTRIB.
-    inotify::attr_changed(inode.as_ref(), path.as_ref().map(|p| &p.dentry), inotify::IN_ATTRIB);
+    inotify::attr_changed(
+        inode.as_ref(),
+        path.as_ref().map(|p| &p.dentry),
+        inotify::IN_ATTRIB,
+    );
     Ok(0)
 }
 

@@ -33,7 +33,12 @@ fn consumed(src: &IoSrc) -> u64 {
 }
 
 /// Run `op` (a read of `f` into `dst`), waiting while it would block.
-pub fn read(t: &mut Task, f: &File, dst: &mut IoDst, mut op: impl FnMut(&File, &mut IoDst) -> SysResult) -> SysResult {
+pub fn read(
+    t: &mut Task,
+    f: &File,
+    dst: &mut IoDst,
+    mut op: impl FnMut(&File, &mut IoDst) -> SysResult,
+) -> SysResult {
     let first = op(f, dst);
     let q = match (first, f.ops.wait_queue()) {
         (Err(Errno::EAGAIN), Some(q)) if !f.nonblocking() => q,
@@ -61,7 +66,12 @@ pub fn sigpipe(t: &Task) {
 
 /// Run `op` (a write of `src` to `f`), waiting while it would block
 /// until all of `src` is written.
-pub fn write(t: &mut Task, f: &File, src: &mut IoSrc, mut op: impl FnMut(&File, &mut IoSrc) -> SysResult) -> SysResult {
+pub fn write(
+    t: &mut Task,
+    f: &File,
+    src: &mut IoSrc,
+    mut op: impl FnMut(&File, &mut IoSrc) -> SysResult,
+) -> SysResult {
     let start = consumed(src);
     let mut entry = None;
     loop {
@@ -82,7 +92,13 @@ pub fn write(t: &mut Task, f: &File, src: &mut IoSrc, mut op: impl FnMut(&File, 
         }
         let q = match f.ops.wait_queue() {
             Some(q) if !f.nonblocking() => q,
-            _ => return if total > 0 { Ok(total) } else { Err(Errno::EAGAIN) },
+            _ => {
+                return if total > 0 {
+                    Ok(total)
+                } else {
+                    Err(Errno::EAGAIN)
+                }
+            }
         };
         if entry.is_none() {
             // Register, then try once more before sleeping.
@@ -90,7 +106,11 @@ pub fn write(t: &mut Task, f: &File, src: &mut IoSrc, mut op: impl FnMut(&File, 
             continue;
         }
         if t.block(None).is_err() {
-            return if total > 0 { Ok(total) } else { Err(Errno::ERESTARTSYS) };
+            return if total > 0 {
+                Ok(total)
+            } else {
+                Err(Errno::ERESTARTSYS)
+            };
         }
     }
 }

@@ -8,17 +8,34 @@ use abi::{sysno, Errno};
 pub fn register(t: &mut Table) {
     t.add(sysno::FORK, sys_fork, &[]);
     t.add(sysno::VFORK, sys_vfork, &[]);
-    t.partial(sysno::CLONE, sys_clone, &[Arg::Hex, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Hex], "no new namespaces (EPERM), no CLONE_PIDFD");
-    t.partial(sysno::CLONE3, sys_clone3, &[Arg::Ptr, Arg::Int], "no new namespaces, pidfds, set_tid or cgroups");
+    t.partial(
+        sysno::CLONE,
+        sys_clone,
+        &[Arg::Hex, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Hex],
+        "no new namespaces (EPERM), no CLONE_PIDFD",
+    );
+    t.partial(
+        sysno::CLONE3,
+        sys_clone3,
+        &[Arg::Ptr, Arg::Int],
+        "no new namespaces, pidfds, set_tid or cgroups",
+    );
 }
 
 fn sys_fork(t: &mut Task, _a: &SyscallArgs) -> SysResult {
-    let tid = t.clone_task(CloneArgs { exit_signal: abi::signal::SIGCHLD, ..Default::default() })?;
+    let tid = t.clone_task(CloneArgs {
+        exit_signal: abi::signal::SIGCHLD,
+        ..Default::default()
+    })?;
     Ok(tid as u64)
 }
 
 fn sys_vfork(t: &mut Task, _a: &SyscallArgs) -> SysResult {
-    let a = CloneArgs { flags: CLONE_VM | CLONE_VFORK, exit_signal: abi::signal::SIGCHLD, ..Default::default() };
+    let a = CloneArgs {
+        flags: CLONE_VM | CLONE_VFORK,
+        exit_signal: abi::signal::SIGCHLD,
+        ..Default::default()
+    };
     Ok(t.clone_task(a)? as u64)
 }
 
@@ -52,8 +69,16 @@ fn sys_clone3(t: &mut Task, a: &SyscallArgs) -> SysResult {
     if buf.len() > 88 && buf[88..].iter().any(|&b| b != 0) {
         return Err(Errno::E2BIG);
     }
-    let (flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls) =
-        (word(0), word(1), word(2), word(3), word(4), word(5), word(6), word(7));
+    let (flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls) = (
+        word(0),
+        word(1),
+        word(2),
+        word(3),
+        word(4),
+        word(5),
+        word(6),
+        word(7),
+    );
     if exit_signal > 64 || flags & 0xff != 0 {
         return Err(Errno::EINVAL);
     }
@@ -71,7 +96,11 @@ fn sys_clone3(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let args = CloneArgs {
         flags,
         exit_signal: exit_signal as i32,
-        stack: if stack != 0 { stack.wrapping_add(stack_size) } else { 0 },
+        stack: if stack != 0 {
+            stack.wrapping_add(stack_size)
+        } else {
+            0
+        },
         parent_tid,
         child_tid,
         tls,

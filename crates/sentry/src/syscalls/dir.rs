@@ -79,16 +79,28 @@ fn sys_chroot(t: &mut Task, a: &SyscallArgs) -> SysResult {
 fn snapshot(t: &Task, f: &File) -> Result<Vec<DirEntry>, Errno> {
     let mut list = Vec::new();
     let me = f.attr()?;
-    list.push(DirEntry { name: b".".to_vec(), ino: me.ino, kind: FileType::Directory });
+    list.push(DirEntry {
+        name: b".".to_vec(),
+        ino: me.ino,
+        kind: FileType::Directory,
+    });
     let parent_ino = match &f.path {
         Some(p) => {
             let root = t.fs.st.lock().root.clone();
             let mut w = crate::vfs::Walk::new(&t.k.mounts, &root, &t.creds);
-            w.step(p, b"..").ok().and_then(|pp| pp.dentry.inode.attr().ok()).map(|a| a.ino).unwrap_or(me.ino)
+            w.step(p, b"..")
+                .ok()
+                .and_then(|pp| pp.dentry.inode.attr().ok())
+                .map(|a| a.ino)
+                .unwrap_or(me.ino)
         }
         None => me.ino,
     };
-    list.push(DirEntry { name: b"..".to_vec(), ino: parent_ino, kind: FileType::Directory });
+    list.push(DirEntry {
+        name: b"..".to_vec(),
+        ino: parent_ino,
+        kind: FileType::Directory,
+    });
     list.extend(f.ops.readdir(f)?);
     Ok(list)
 }
@@ -167,7 +179,10 @@ fn getdents(t: &mut Task, fd: i32, buf: u64, count: u64, wide: bool) -> SysResul
         let mut written = 0;
         for (i, &end) in bounds.iter().enumerate() {
             let begin = if i == 0 { 0 } else { bounds[i - 1] };
-            if t.mm.write_bytes(buf + begin as u64, &out[begin..end]).is_err() {
+            if t.mm
+                .write_bytes(buf + begin as u64, &out[begin..end])
+                .is_err()
+            {
                 break;
             }
             written = i + 1;

@@ -17,9 +17,21 @@ pub fn register(t: &mut Table) {
         &[Arg::Fd, Arg::Int, Arg::Fd, Arg::Ptr],
         "EPOLLEXCLUSIVE is accepted but wakes every waiter; EPOLLWAKEUP is ignored",
     );
-    t.add(sysno::EPOLL_WAIT, sys_epoll_wait, &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Int]);
-    t.add(sysno::EPOLL_PWAIT, sys_epoll_pwait, &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Int, Arg::Ptr, Arg::Int]);
-    t.add(sysno::EPOLL_PWAIT2, sys_epoll_pwait2, &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Int]);
+    t.add(
+        sysno::EPOLL_WAIT,
+        sys_epoll_wait,
+        &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Int],
+    );
+    t.add(
+        sysno::EPOLL_PWAIT,
+        sys_epoll_pwait,
+        &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Int, Arg::Ptr, Arg::Int],
+    );
+    t.add(
+        sysno::EPOLL_PWAIT2,
+        sys_epoll_pwait2,
+        &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Int],
+    );
 }
 
 /// The end of the user address range on x86-64 (Linux's TASK_SIZE).
@@ -59,8 +71,18 @@ fn sys_epoll_ctl(t: &mut Task, a: &SyscallArgs) -> SysResult {
     } else {
         EpollEvent::default()
     };
-    let ef = t.fds.get(epfd).ok().filter(|f| !f.is_path_only()).ok_or(Errno::EBADF)?;
-    let tf = t.fds.get(fd).ok().filter(|f| !f.is_path_only()).ok_or(Errno::EBADF)?;
+    let ef = t
+        .fds
+        .get(epfd)
+        .ok()
+        .filter(|f| !f.is_path_only())
+        .ok_or(Errno::EBADF)?;
+    let tf = t
+        .fds
+        .get(fd)
+        .ok()
+        .filter(|f| !f.is_path_only())
+        .ok_or(Errno::EBADF)?;
     if !can_poll(&tf) {
         return Err(Errno::EPERM);
     }
@@ -79,7 +101,12 @@ fn wait(t: &mut Task, epfd: i32, addr: u64, max: i32, timeout: Timeout) -> SysRe
     if end.is_none_or(|e| e > TASK_SIZE) {
         return Err(Errno::EFAULT);
     }
-    let f = t.fds.get(epfd).ok().filter(|f| !f.is_path_only()).ok_or(Errno::EBADF)?;
+    let f = t
+        .fds
+        .get(epfd)
+        .ok()
+        .filter(|f| !f.is_path_only())
+        .ok_or(Errno::EBADF)?;
     let ep = epoll_of(&f).ok_or(Errno::EINVAL)?.clone();
     let mut entry = None;
     let mut timed_out = false;
@@ -123,6 +150,10 @@ fn sys_epoll_pwait(t: &mut Task, a: &SyscallArgs) -> SysResult {
 
 fn sys_epoll_pwait2(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let tsp = a.u64(3);
-    let timeout = if tsp != 0 { Timeout::from_timespec(&read_timespec(t, tsp)?) } else { Timeout::Never };
+    let timeout = if tsp != 0 {
+        Timeout::from_timespec(&read_timespec(t, tsp)?)
+    } else {
+        Timeout::Never
+    };
     pwait(t, a, timeout)
 }

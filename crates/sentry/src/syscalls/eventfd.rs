@@ -25,7 +25,12 @@ fn do_eventfd(t: &mut Task, initval: u32, flags: u32) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let ops = EventFd::new(initval as u64, flags & EFD_SEMAPHORE != 0);
-    let file = File::new(Box::new(ops), None, None, libc::O_RDWR as u32 | (flags & EFD_NONBLOCK));
+    let file = File::new(
+        Box::new(ops),
+        None,
+        None,
+        libc::O_RDWR as u32 | (flags & EFD_NONBLOCK),
+    );
     let limit = t.tg.limits.lock().cur(RLIMIT_NOFILE);
     Ok(t.fds.install(file, flags & EFD_CLOEXEC != 0, 0, limit)? as u64)
 }

@@ -122,7 +122,6 @@ fn sys_fcntl(t: &mut Task, a: &SyscallArgs) -> SysResult {
     }
 }
 
-
 const FIONCLEX: u32 = 0x5450;
 const FIOCLEX: u32 = 0x5451;
 const FIONBIO: u32 = 0x5421;
@@ -148,7 +147,11 @@ fn sys_ioctl(t: &mut Task, a: &SyscallArgs) -> SysResult {
         FIOASYNC => {
             let on: i32 = t.mm.read_obj(arg)?;
             let fl = f.flags() & !(libc::O_ASYNC as u32);
-            f.set_status_flags(if on != 0 { fl | libc::O_ASYNC as u32 } else { fl });
+            f.set_status_flags(if on != 0 {
+                fl | libc::O_ASYNC as u32
+            } else {
+                fl
+            });
             Ok(0)
         }
         FIONBIO => {

@@ -7,7 +7,12 @@ use abi::{sysno, Errno, Timespec};
 use std::time::{Duration, Instant};
 
 pub fn register(t: &mut Table) {
-    t.partial(sysno::FUTEX, sys_futex, &[Arg::Ptr, Arg::Hex, Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Hex], "no priority-inheritance operations (ENOSYS)");
+    t.partial(
+        sysno::FUTEX,
+        sys_futex,
+        &[Arg::Ptr, Arg::Hex, Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Hex],
+        "no priority-inheritance operations (ENOSYS)",
+    );
 }
 
 const FUTEX_WAIT: u32 = 0;
@@ -32,7 +37,11 @@ fn deadline(t: &Task, addr: u64, absolute: bool, realtime: bool) -> Result<Optio
     let now = Instant::now();
     let want = crate::kernel::time::ns(ts);
     let rel_ns = if absolute {
-        let base = if realtime { crate::kernel::time::realtime() } else { crate::kernel::time::host_monotonic() };
+        let base = if realtime {
+            crate::kernel::time::realtime()
+        } else {
+            crate::kernel::time::host_monotonic()
+        };
         want - crate::kernel::time::ns(base)
     } else {
         want
@@ -40,7 +49,14 @@ fn deadline(t: &Task, addr: u64, absolute: bool, realtime: bool) -> Result<Optio
     Ok(Some(now + Duration::from_nanos(rel_ns.max(0) as u64)))
 }
 
-fn wait(t: &mut Task, addr: u64, val: u32, dl: Option<Instant>, bitset: u32, private: bool) -> SysResult {
+fn wait(
+    t: &mut Task,
+    addr: u64,
+    val: u32,
+    dl: Option<Instant>,
+    bitset: u32,
+    private: bool,
+) -> SysResult {
     let k = futex::key(&t.mm, addr, private)?;
     let mm = t.mm.clone();
     let h = futex::prepare_wait(&mm, &t.shared, k, addr, val, bitset)?;
@@ -74,7 +90,8 @@ fn wait(t: &mut Task, addr: u64, val: u32, dl: Option<Instant>, bitset: u32, pri
 }
 
 fn sys_futex(t: &mut Task, a: &SyscallArgs) -> SysResult {
-    let (addr, op, val, timeout, addr2, val3) = (a.u64(0), a.u32(1), a.u32(2), a.u64(3), a.u64(4), a.u32(5));
+    let (addr, op, val, timeout, addr2, val3) =
+        (a.u64(0), a.u32(1), a.u32(2), a.u64(3), a.u64(4), a.u32(5));
     let private = op & FUTEX_PRIVATE_FLAG != 0;
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
@@ -94,9 +111,15 @@ fn sys_futex(t: &mut Task, a: &SyscallArgs) -> SysResult {
         }
         FUTEX_WAKE => Ok(futex::wake(&mm, addr, val, u32::MAX, private)? as u64),
         FUTEX_WAKE_BITSET => Ok(futex::wake(&mm, addr, val, val3, private)? as u64),
-        FUTEX_REQUEUE => Ok(futex::requeue(&mm, addr, addr2, val, timeout as u32, None, private)? as u64),
-        FUTEX_CMP_REQUEUE => Ok(futex::requeue(&mm, addr, addr2, val, timeout as u32, Some(val3), private)? as u64),
-        FUTEX_WAKE_OP => Ok(futex::wake_op(&mm, addr, addr2, val, timeout as u32, val3, private)? as u64),
+        FUTEX_REQUEUE => {
+            Ok(futex::requeue(&mm, addr, addr2, val, timeout as u32, None, private)? as u64)
+        }
+        FUTEX_CMP_REQUEUE => {
+            Ok(futex::requeue(&mm, addr, addr2, val, timeout as u32, Some(val3), private)? as u64)
+        }
+        FUTEX_WAKE_OP => {
+            Ok(futex::wake_op(&mm, addr, addr2, val, timeout as u32, val3, private)? as u64)
+        }
         _ => Err(Errno::ENOSYS),
     }
 }

@@ -2,7 +2,8 @@
 
 use super::{Arg, SysResult, SyscallArgs, Table};
 use crate::fs::inotify::{
-    Inotify, ALL_INOTIFY_BITS, IN_CLOEXEC, IN_DONT_FOLLOW, IN_MASK_ADD, IN_MASK_CREATE, IN_NONBLOCK, IN_ONLYDIR,
+    Inotify, ALL_INOTIFY_BITS, IN_CLOEXEC, IN_DONT_FOLLOW, IN_MASK_ADD, IN_MASK_CREATE,
+    IN_NONBLOCK, IN_ONLYDIR,
 };
 use crate::kernel::limits::RLIMIT_NOFILE;
 use crate::kernel::Task;
@@ -14,8 +15,16 @@ pub fn register(t: &mut Table) {
     const NOTE: &str = "events come from changes made inside the sandbox (not from the host side of a Gofer tree); IN_ACCESS is not generated";
     t.partial(sysno::INOTIFY_INIT, sys_inotify_init, &[], NOTE);
     t.partial(sysno::INOTIFY_INIT1, sys_inotify_init1, &[Arg::Hex], NOTE);
-    t.add(sysno::INOTIFY_ADD_WATCH, sys_inotify_add_watch, &[Arg::Fd, Arg::Path, Arg::Hex]);
-    t.add(sysno::INOTIFY_RM_WATCH, sys_inotify_rm_watch, &[Arg::Fd, Arg::Int]);
+    t.add(
+        sysno::INOTIFY_ADD_WATCH,
+        sys_inotify_add_watch,
+        &[Arg::Fd, Arg::Path, Arg::Hex],
+    );
+    t.add(
+        sysno::INOTIFY_RM_WATCH,
+        sys_inotify_rm_watch,
+        &[Arg::Fd, Arg::Int],
+    );
 }
 
 fn sys_inotify_init(t: &mut Task, _a: &SyscallArgs) -> SysResult {
@@ -30,13 +39,21 @@ fn init(t: &mut Task, flags: u32) -> SysResult {
     if flags & !(IN_CLOEXEC | IN_NONBLOCK) != 0 {
         return Err(Errno::EINVAL);
     }
-    let file = File::new(Box::new(Inotify::new()), None, None, libc::O_RDONLY as u32 | (flags & IN_NONBLOCK));
+    let file = File::new(
+        Box::new(Inotify::new()),
+        None,
+        None,
+        libc::O_RDONLY as u32 | (flags & IN_NONBLOCK),
+    );
     let limit = t.tg.limits.lock().cur(RLIMIT_NOFILE);
     Ok(t.fds.install(file, flags & IN_CLOEXEC != 0, 0, limit)? as u64)
 }
 
 fn instance(f: &File) -> Result<&Inotify, Errno> {
-    f.ops.as_any().and_then(|x| x.downcast_ref::<Inotify>()).ok_or(Errno::EINVAL)
+    f.ops
+        .as_any()
+        .and_then(|x| x.downcast_ref::<Inotify>())
+        .ok_or(Errno::EINVAL)
 }
 
 fn sys_inotify_add_watch(t: &mut Task, a: &SyscallArgs) -> SysResult {

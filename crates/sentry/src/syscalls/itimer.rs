@@ -7,13 +7,20 @@ use abi::{sysno, Errno, Timeval};
 use std::time::Duration;
 
 pub fn register(t: &mut Table) {
-    t.add(sysno::SETITIMER, sys_setitimer, &[Arg::Int, Arg::Ptr, Arg::Ptr]);
+    t.add(
+        sysno::SETITIMER,
+        sys_setitimer,
+        &[Arg::Int, Arg::Ptr, Arg::Ptr],
+    );
     t.add(sysno::GETITIMER, sys_getitimer, &[Arg::Int, Arg::Ptr]);
     t.add(sysno::ALARM, sys_alarm, &[Arg::Int]);
 }
 
 fn to_tv(d: Duration) -> Timeval {
-    Timeval { tv_sec: d.as_secs() as i64, tv_usec: d.subsec_micros() as i64 }
+    Timeval {
+        tv_sec: d.as_secs() as i64,
+        tv_usec: d.subsec_micros() as i64,
+    }
 }
 
 fn from_tv(tv: &Timeval) -> Result<Duration, Errno> {
@@ -57,7 +64,13 @@ fn sys_setitimer(t: &mut Task, a: &SyscallArgs) -> SysResult {
 fn sys_alarm(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let secs = a.u32(0) as u64;
     let tg = t.tg.clone();
-    let (left, _) = tg.itimers.set(&tg, &t.mm, ITIMER_REAL, Duration::from_secs(secs), Duration::ZERO);
+    let (left, _) = tg.itimers.set(
+        &tg,
+        &t.mm,
+        ITIMER_REAL,
+        Duration::from_secs(secs),
+        Duration::ZERO,
+    );
     // Remaining seconds, rounded to nearest, never 0 while armed.
     let mut r = left.as_secs();
     if left.subsec_micros() >= 500_000 {

@@ -10,15 +10,36 @@ use abi::{sysno, Errno};
 use std::sync::Arc;
 
 pub fn register(t: &mut Table) {
-    t.partial(sysno::KILL, sys_kill, &[Arg::Int, Arg::Signal], "no uid-based permission check between sandbox processes");
+    t.partial(
+        sysno::KILL,
+        sys_kill,
+        &[Arg::Int, Arg::Signal],
+        "no uid-based permission check between sandbox processes",
+    );
     t.add(sysno::TKILL, sys_tkill, &[Arg::Int, Arg::Signal]);
-    t.add(sysno::TGKILL, sys_tgkill, &[Arg::Int, Arg::Int, Arg::Signal]);
-    t.add(sysno::RT_SIGQUEUEINFO, sys_rt_sigqueueinfo, &[Arg::Int, Arg::Signal, Arg::Ptr]);
-    t.add(sysno::RT_TGSIGQUEUEINFO, sys_rt_tgsigqueueinfo, &[Arg::Int, Arg::Int, Arg::Signal, Arg::Ptr]);
+    t.add(
+        sysno::TGKILL,
+        sys_tgkill,
+        &[Arg::Int, Arg::Int, Arg::Signal],
+    );
+    t.add(
+        sysno::RT_SIGQUEUEINFO,
+        sys_rt_sigqueueinfo,
+        &[Arg::Int, Arg::Signal, Arg::Ptr],
+    );
+    t.add(
+        sysno::RT_TGSIGQUEUEINFO,
+        sys_rt_tgsigqueueinfo,
+        &[Arg::Int, Arg::Int, Arg::Signal, Arg::Ptr],
+    );
 }
 
 fn user_info(t: &Task, sig: i32, code: i32) -> SigInfo {
-    let mut si = SigInfo { signo: sig, code, ..Default::default() };
+    let mut si = SigInfo {
+        signo: sig,
+        code,
+        ..Default::default()
+    };
     si.set_pid_uid(t.tg.tgid, t.creds.uid);
     si
 }
@@ -38,7 +59,12 @@ fn may_signal(_t: &Task, _tg: &ThreadGroup) -> bool {
 }
 
 fn live_group(t: &Task, pid: i32) -> Option<Arc<ThreadGroup>> {
-    t.k.pids.lock().groups.get(&pid).cloned().filter(|g| !g.reaped.load(std::sync::atomic::Ordering::SeqCst))
+    t.k.pids
+        .lock()
+        .groups
+        .get(&pid)
+        .cloned()
+        .filter(|g| !g.reaped.load(std::sync::atomic::Ordering::SeqCst))
 }
 
 fn signal_groups(t: &Task, targets: Vec<Arc<ThreadGroup>>, info: SigInfo) -> SysResult {
@@ -70,13 +96,23 @@ pub fn kill(t: &Task, pid: i32, info: SigInfo) -> SysResult {
         }
         -1 => {
             let all: Vec<_> = t.k.pids.lock().groups.values().cloned().collect();
-            let targets = all.into_iter().filter(|g| g.tgid != INIT_PID && g.tgid != t.tg.tgid && !g.is_zombie()).collect();
+            let targets = all
+                .into_iter()
+                .filter(|g| g.tgid != INIT_PID && g.tgid != t.tg.tgid && !g.is_zombie())
+                .collect();
             signal_groups(t, targets, info)
         }
         p => {
-            let pgid = if p == 0 { t.tg.pgid() } else { p.checked_neg().ok_or(Errno::ESRCH)? };
+            let pgid = if p == 0 {
+                t.tg.pgid()
+            } else {
+                p.checked_neg().ok_or(Errno::ESRCH)?
+            };
             let all: Vec<_> = t.k.pids.lock().groups.values().cloned().collect();
-            let targets = all.into_iter().filter(|g| g.pgid() == pgid && !g.reaped.load(std::sync::atomic::Ordering::SeqCst)).collect();
+            let targets = all
+                .into_iter()
+                .filter(|g| g.pgid() == pgid && !g.reaped.load(std::sync::atomic::Ordering::SeqCst))
+                .collect();
             signal_groups(t, targets, info)
         }
     }

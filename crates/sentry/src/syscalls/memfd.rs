@@ -23,7 +23,8 @@ const MFD_ALLOW_SEALING: u32 = 0x2;
 const MFD_HUGETLB: u32 = 0x4;
 const MFD_NOEXEC_SEAL: u32 = 0x8;
 const MFD_EXEC: u32 = 0x10;
-const MFD_ALL_FLAGS: u32 = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC;
+const MFD_ALL_FLAGS: u32 =
+    MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC;
 /// The huge page size bits MFD_HUGETLB may carry (MFD_HUGE_MASK << MFD_HUGE_SHIFT).
 const MFD_HUGE_BITS: u32 = 0x3f << 26;
 /// NAME_MAX minus "memfd:".
@@ -46,7 +47,11 @@ fn memfd_mount(t: &Task) -> Arc<Mount> {
     let key = Arc::as_ptr(&t.k.mf) as usize;
     let mut all = MOUNTS.lock();
     all.retain(|(_, m)| m.strong_count() > 0);
-    if let Some(m) = all.iter().find(|(k, _)| *k == key).and_then(|(_, m)| m.upgrade()) {
+    if let Some(m) = all
+        .iter()
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, m)| m.upgrade())
+    {
         return m;
     }
     let fs = Tmpfs::new(t.k.mf.clone(), 0o1777, Owner::default());
@@ -63,7 +68,11 @@ fn memfd_mount(t: &Task) -> Arc<Mount> {
 
 fn sys_memfd_create(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let flags = a.u32(1);
-    let allowed = if flags & MFD_HUGETLB != 0 { MFD_ALL_FLAGS | MFD_HUGE_BITS } else { MFD_ALL_FLAGS };
+    let allowed = if flags & MFD_HUGETLB != 0 {
+        MFD_ALL_FLAGS | MFD_HUGE_BITS
+    } else {
+        MFD_ALL_FLAGS
+    };
     if flags & !allowed != 0 || (flags & MFD_EXEC != 0 && flags & MFD_NOEXEC_SEAL != 0) {
         return Err(Errno::EINVAL);
     }
@@ -91,7 +100,10 @@ fn sys_memfd_create(t: &mut Task, a: &SyscallArgs) -> SysResult {
     tmpfs::init_seals(inode.as_ref(), seals)?;
     let mut label = b"memfd:".to_vec();
     label.extend_from_slice(&name);
-    let path = Path { dentry: mount.root.new_unnamed(&label, inode.clone()), mount };
+    let path = Path {
+        dentry: mount.root.new_unnamed(&label, inode.clone()),
+        mount,
+    };
     let flags_rw = libc::O_RDWR as u32 | O_LARGEFILE;
     let ops = inode.open(&inode, flags_rw)?;
     let file = File::new(ops, Some(path), Some(inode), flags_rw);

@@ -43,7 +43,11 @@ pub fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) 
     // 64-bit open(2) always adds O_LARGEFILE (libc's constant is 0 here),
     // except for O_PATH descriptors.
     let flags = flags & VALID;
-    let flags = if flags & libc::O_PATH as u32 == 0 { flags | O_LARGEFILE } else { flags };
+    let flags = if flags & libc::O_PATH as u32 == 0 {
+        flags | O_LARGEFILE
+    } else {
+        flags
+    };
     let start = t.start_dir(dirfd, &path)?;
     let umask = t.umask();
     let owner = t.owner();

@@ -41,8 +41,18 @@ fn do_pipe(t: &mut Task, addr: u64, flags: u32) -> SysResult {
     }
     let (r, w) = new_pipe(t.owner());
     // Packet mode is the writer's: Linux gives the read end only O_NONBLOCK.
-    let rf = File::new(Box::new(r), None, None, libc::O_RDONLY as u32 | (flags & O_NONBLOCK));
-    let wf = File::new(Box::new(w), None, None, libc::O_WRONLY as u32 | (flags & (O_NONBLOCK | O_DIRECT)));
+    let rf = File::new(
+        Box::new(r),
+        None,
+        None,
+        libc::O_RDONLY as u32 | (flags & O_NONBLOCK),
+    );
+    let wf = File::new(
+        Box::new(w),
+        None,
+        None,
+        libc::O_WRONLY as u32 | (flags & (O_NONBLOCK | O_DIRECT)),
+    );
     let cloexec = flags & O_CLOEXEC != 0;
     let limit = t.tg.limits.lock().cur(RLIMIT_NOFILE);
     let rfd = t.fds.install(rf, cloexec, 0, limit)?;

@@ -24,9 +24,21 @@ pub fn register(t: &mut Table) {
         &[Arg::Ptr, Arg::Int, Arg::Int],
         "a poll restarted after a stop signal waits its whole timeout again (no restart block)",
     );
-    t.add(sysno::PPOLL, sys_ppoll, &[Arg::Ptr, Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Int]);
-    t.add(sysno::SELECT, sys_select, &[Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Ptr]);
-    t.add(sysno::PSELECT6, sys_pselect6, &[Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Ptr]);
+    t.add(
+        sysno::PPOLL,
+        sys_ppoll,
+        &[Arg::Ptr, Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Int],
+    );
+    t.add(
+        sysno::SELECT,
+        sys_select,
+        &[Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Ptr],
+    );
+    t.add(
+        sysno::PSELECT6,
+        sys_pselect6,
+        &[Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Ptr],
+    );
 }
 
 const POLLIN: u32 = libc::POLLIN as u32;
@@ -134,7 +146,12 @@ pub fn restore_sigmask(t: &mut Task, old: Option<SigSet>, interrupted: bool) {
 
 /// Wait until a watched file has an event in its mask, or the timeout.
 /// `ready[i]` gets file i's events (0 for None). ERESTARTNOHAND on a signal.
-fn wait_files(t: &mut Task, files: &[Option<(Arc<File>, u32)>], timeout: Timeout, ready: &mut [u32]) -> Result<(), Errno> {
+fn wait_files(
+    t: &mut Task,
+    files: &[Option<(Arc<File>, u32)>],
+    timeout: Timeout,
+    ready: &mut [u32],
+) -> Result<(), Errno> {
     let mut entries = Vec::new();
     let mut registered = false;
     let mut timed_out = false;
@@ -180,12 +197,20 @@ fn finish(t: &Task, timeout: Timeout, addr: u64, timeval: bool, res: SysResult) 
     if addr == 0 || timeout == Timeout::Zero {
         return res;
     }
-    let Some(left) = timeout.remaining() else { return res };
+    let Some(left) = timeout.remaining() else {
+        return res;
+    };
     let ok = if timeval {
-        let tv = Timeval { tv_sec: left.as_secs() as i64, tv_usec: left.subsec_micros() as i64 };
+        let tv = Timeval {
+            tv_sec: left.as_secs() as i64,
+            tv_usec: left.subsec_micros() as i64,
+        };
         t.mm.write_obj(addr, &tv).is_ok()
     } else {
-        let ts = Timespec { tv_sec: left.as_secs() as i64, tv_nsec: left.subsec_nanos() as i64 };
+        let ts = Timespec {
+            tv_sec: left.as_secs() as i64,
+            tv_nsec: left.subsec_nanos() as i64,
+        };
         t.mm.write_obj(addr, &ts).is_ok()
     };
     match res {
@@ -221,7 +246,11 @@ fn do_poll(t: &mut Task, addr: u64, nfds: u32, timeout: Timeout) -> SysResult {
     }
     let mut ready = vec![0u32; files.len()];
     // A bad descriptor is an event: do not sleep.
-    let timeout = if nval.iter().any(|&b| b) { Timeout::Zero } else { timeout };
+    let timeout = if nval.iter().any(|&b| b) {
+        Timeout::Zero
+    } else {
+        timeout
+    };
     wait_files(t, &files, timeout, &mut ready)?;
     let mut count = 0u64;
     for ((e, r), bad) in raw.chunks_exact_mut(8).zip(&ready).zip(&nval) {
@@ -241,7 +270,11 @@ fn sys_poll(t: &mut Task, a: &SyscallArgs) -> SysResult {
 
 fn sys_ppoll(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let (fds, nfds, tsp, mask, masksize) = (a.u64(0), a.u32(1), a.u64(2), a.u64(3), a.u64(4));
-    let timeout = if tsp != 0 { Timeout::from_timespec(&read_timespec(t, tsp)?) } else { Timeout::Never };
+    let timeout = if tsp != 0 {
+        Timeout::from_timespec(&read_timespec(t, tsp)?)
+    } else {
+        Timeout::Never
+    };
     let old = set_temp_sigmask(t, mask, masksize)?;
     let res = do_poll(t, fds, nfds, timeout);
     restore_sigmask(t, old, res == Err(Errno::ERESTARTNOHAND));
@@ -253,7 +286,13 @@ fn sys_ppoll(t: &mut Task, a: &SyscallArgs) -> SysResult {
 /// Linux never looks at bits beyond the size of the fd table, which grows
 /// in powers of two from 64: closed fds out there are not EBADF.
 fn fdtable_size(t: &Task) -> usize {
-    let highest = t.fds.fds().iter().map(|(fd, _)| *fd as usize + 1).max().unwrap_or(0);
+    let highest = t
+        .fds
+        .fds()
+        .iter()
+        .map(|(fd, _)| *fd as usize + 1)
+        .max()
+        .unwrap_or(0);
     highest.next_power_of_two().max(64)
 }
 
@@ -265,7 +304,11 @@ fn read_fd_set(t: &Task, addr: u64, n: usize) -> Result<Option<Vec<u64>>, Errno>
     let words = n.div_ceil(64);
     let mut raw = vec![0u8; words * 8];
     t.mm.read_bytes(addr, &mut raw)?;
-    Ok(Some(raw.chunks_exact(8).map(|c| u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect()))
+    Ok(Some(
+        raw.chunks_exact(8)
+            .map(|c| u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect(),
+    ))
 }
 
 fn write_fd_set(t: &Task, addr: u64, set: &[u64]) -> Result<(), Errno> {
@@ -277,7 +320,9 @@ fn write_fd_set(t: &Task, addr: u64, set: &[u64]) -> Result<(), Errno> {
 }
 
 fn bit(set: &Option<Vec<u64>>, fd: usize) -> bool {
-    set.as_ref().and_then(|s| s.get(fd / 64)).is_some_and(|w| w & (1 << (fd % 64)) != 0)
+    set.as_ref()
+        .and_then(|s| s.get(fd / 64))
+        .is_some_and(|w| w & (1 << (fd % 64)) != 0)
 }
 
 fn do_select(t: &mut Task, n: i32, inp: u64, outp: u64, exp: u64, timeout: Timeout) -> SysResult {
@@ -285,7 +330,11 @@ fn do_select(t: &mut Task, n: i32, inp: u64, outp: u64, exp: u64, timeout: Timeo
         return Err(Errno::EINVAL);
     }
     let n = (n as usize).min(fdtable_size(t));
-    let sets = [read_fd_set(t, inp, n)?, read_fd_set(t, outp, n)?, read_fd_set(t, exp, n)?];
+    let sets = [
+        read_fd_set(t, inp, n)?,
+        read_fd_set(t, outp, n)?,
+        read_fd_set(t, exp, n)?,
+    ];
     let mut fds = Vec::new();
     let mut files = Vec::new();
     for fd in 0..n {
@@ -310,7 +359,11 @@ fn do_select(t: &mut Task, n: i32, inp: u64, outp: u64, exp: u64, timeout: Timeo
     let mut out = [vec![0u64; words], vec![0u64; words], vec![0u64; words]];
     let mut count = 0u64;
     for (&(fd, r, w, x), &ev) in fds.iter().zip(&ready) {
-        let hits = [r && ev & POLLIN_SET != 0, w && ev & POLLOUT_SET != 0, x && ev & POLLEX_SET != 0];
+        let hits = [
+            r && ev & POLLIN_SET != 0,
+            w && ev & POLLOUT_SET != 0,
+            x && ev & POLLEX_SET != 0,
+        ];
         for (set, hit) in out.iter_mut().zip(hits) {
             if hit {
                 if let Some(word) = set.get_mut(fd / 64) {
@@ -333,7 +386,10 @@ fn sys_select(t: &mut Task, a: &SyscallArgs) -> SysResult {
         // Microseconds past a second carry over, as Linux normalises them.
         let sec = tv.tv_sec.saturating_add(tv.tv_usec / 1_000_000);
         let nsec = (tv.tv_usec % 1_000_000) * 1000;
-        let ts = Timespec { tv_sec: sec, tv_nsec: nsec };
+        let ts = Timespec {
+            tv_sec: sec,
+            tv_nsec: nsec,
+        };
         if !crate::kernel::time::valid(&ts) {
             return Err(Errno::EINVAL);
         }
@@ -354,7 +410,11 @@ fn sys_pselect6(t: &mut Task, a: &SyscallArgs) -> SysResult {
     } else {
         (0, 0)
     };
-    let timeout = if tsp != 0 { Timeout::from_timespec(&read_timespec(t, tsp)?) } else { Timeout::Never };
+    let timeout = if tsp != 0 {
+        Timeout::from_timespec(&read_timespec(t, tsp)?)
+    } else {
+        Timeout::Never
+    };
     let old = set_temp_sigmask(t, mask, masksize)?;
     let res = do_select(t, a.i32(0), a.u64(1), a.u64(2), a.u64(3), timeout);
     restore_sigmask(t, old, res == Err(Errno::ERESTARTNOHAND));

@@ -201,16 +201,22 @@ fn sys_prctl(t: &mut Task, a: &SyscallArgs) -> SysResult {
             if sig > 64 {
                 return Err(Errno::EINVAL);
             }
-            t.shared.pdeath_sig.store(sig as i32, std::sync::atomic::Ordering::Relaxed);
+            t.shared
+                .pdeath_sig
+                .store(sig as i32, std::sync::atomic::Ordering::Relaxed);
             Ok(0)
         }
         PR_GET_PDEATHSIG => {
-            let sig = t.shared.pdeath_sig.load(std::sync::atomic::Ordering::Relaxed);
+            let sig = t
+                .shared
+                .pdeath_sig
+                .load(std::sync::atomic::Ordering::Relaxed);
             t.mm.write_obj(a.u64(1), &sig)?;
             Ok(0)
         }
         PR_SET_CHILD_SUBREAPER => {
-            t.tg.subreaper.store(a.u64(1) != 0, std::sync::atomic::Ordering::Relaxed);
+            t.tg.subreaper
+                .store(a.u64(1) != 0, std::sync::atomic::Ordering::Relaxed);
             Ok(0)
         }
         PR_GET_CHILD_SUBREAPER => {

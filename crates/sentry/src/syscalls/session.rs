@@ -22,11 +22,21 @@ fn group(t: &Task, pid: i32) -> Result<Arc<ThreadGroup>, Errno> {
     if pid < 0 {
         return Err(Errno::ESRCH);
     }
-    t.k.pids.lock().groups.get(&pid).cloned().filter(|g| !g.reaped.load(Ordering::SeqCst)).ok_or(Errno::ESRCH)
+    t.k.pids
+        .lock()
+        .groups
+        .get(&pid)
+        .cloned()
+        .filter(|g| !g.reaped.load(Ordering::SeqCst))
+        .ok_or(Errno::ESRCH)
 }
 
 fn any_group_with_pgid(t: &Task, pgid: i32) -> bool {
-    t.k.pids.lock().groups.values().any(|g| g.pgid() == pgid && !g.is_zombie())
+    t.k.pids
+        .lock()
+        .groups
+        .values()
+        .any(|g| g.pgid() == pgid && !g.is_zombie())
 }
 
 fn sys_setsid(t: &mut Task, _a: &SyscallArgs) -> SysResult {
@@ -62,7 +72,12 @@ fn sys_setpgid(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let pgid = if pgid == 0 { target.tgid } else { pgid };
     if pgid != target.tgid {
         // Joining an existing group: it must be in the same session.
-        let ok = t.k.pids.lock().groups.values().any(|g| g.pgid() == pgid && g.sid() == t.tg.sid() && !g.is_zombie());
+        let ok =
+            t.k.pids
+                .lock()
+                .groups
+                .values()
+                .any(|g| g.pgid() == pgid && g.sid() == t.tg.sid() && !g.is_zombie());
         if !ok {
             return Err(Errno::EPERM);
         }

@@ -9,8 +9,16 @@ use abi::signal::SigSet;
 use abi::{sysno, Errno};
 
 pub fn register(t: &mut Table) {
-    t.add(sysno::SIGNALFD, sys_signalfd, &[Arg::Fd, Arg::Ptr, Arg::Int]);
-    t.add(sysno::SIGNALFD4, sys_signalfd4, &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Hex]);
+    t.add(
+        sysno::SIGNALFD,
+        sys_signalfd,
+        &[Arg::Fd, Arg::Ptr, Arg::Int],
+    );
+    t.add(
+        sysno::SIGNALFD4,
+        sys_signalfd4,
+        &[Arg::Fd, Arg::Ptr, Arg::Int, Arg::Hex],
+    );
 }
 
 fn sys_signalfd(t: &mut Task, a: &SyscallArgs) -> SysResult {
@@ -33,12 +41,21 @@ fn do_signalfd(t: &mut Task, fd: i32, mask_addr: u64, size: u64, flags: u32) -> 
     if fd != -1 {
         // An existing signalfd gets the new mask; the flags are ignored.
         let f = t.fds.get(fd)?;
-        let sfd = f.ops.as_any().and_then(|x| x.downcast_ref::<SignalFd>()).ok_or(Errno::EINVAL)?;
+        let sfd = f
+            .ops
+            .as_any()
+            .and_then(|x| x.downcast_ref::<SignalFd>())
+            .ok_or(Errno::EINVAL)?;
         sfd.set_mask(mask);
         return Ok(fd as u64);
     }
     let ops = SignalFd::new(mask, t.tid, &t.tg);
-    let file = File::new(Box::new(ops), None, None, libc::O_RDWR as u32 | (flags & SFD_NONBLOCK));
+    let file = File::new(
+        Box::new(ops),
+        None,
+        None,
+        libc::O_RDWR as u32 | (flags & SFD_NONBLOCK),
+    );
     let limit = t.tg.limits.lock().cur(RLIMIT_NOFILE);
     Ok(t.fds.install(file, flags & SFD_CLOEXEC != 0, 0, limit)? as u64)
 }

@@ -10,15 +10,27 @@ use std::time::{Duration, Instant};
 
 pub fn register(t: &mut Table) {
     t.add(sysno::RT_SIGRETURN, sys_rt_sigreturn, &[]);
-    t.add(sysno::RT_SIGSUSPEND, sys_rt_sigsuspend, &[Arg::Ptr, Arg::Int]);
+    t.add(
+        sysno::RT_SIGSUSPEND,
+        sys_rt_sigsuspend,
+        &[Arg::Ptr, Arg::Int],
+    );
     t.add(sysno::PAUSE, sys_pause, &[]);
-    t.add(sysno::RT_SIGTIMEDWAIT, sys_rt_sigtimedwait, &[Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Int]);
+    t.add(
+        sysno::RT_SIGTIMEDWAIT,
+        sys_rt_sigtimedwait,
+        &[Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Int],
+    );
     t.add(sysno::RESTART_SYSCALL, sys_restart_syscall, &[]);
 }
 
 fn sys_rt_sigreturn(t: &mut Task, _a: &SyscallArgs) -> SysResult {
     if t.sigreturn().is_err() {
-        t.force_signal(SigInfo { signo: abi::signal::SIGSEGV, code: abi::signal::SI_KERNEL, ..Default::default() });
+        t.force_signal(SigInfo {
+            signo: abi::signal::SIGSEGV,
+            code: abi::signal::SI_KERNEL,
+            ..Default::default()
+        });
         t.keep_regs = true;
     }
     Ok(0)
@@ -109,7 +121,11 @@ fn sys_rt_sigtimedwait(t: &mut Task, a: &SyscallArgs) -> SysResult {
             t.set_sigmask(old);
             if got.is_none() {
                 let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
-                return Err(if timed_out { Errno::EAGAIN } else { Errno::EINTR });
+                return Err(if timed_out {
+                    Errno::EAGAIN
+                } else {
+                    Errno::EINTR
+                });
             }
             got
         }
@@ -123,7 +139,11 @@ fn sys_rt_sigtimedwait(t: &mut Task, a: &SyscallArgs) -> SysResult {
 
 fn sys_restart_syscall(t: &mut Task, _a: &SyscallArgs) -> SysResult {
     match t.restart_block.take() {
-        Some(RestartBlock::Sleep { clock, deadline, rem }) => super::time_restart::resume_sleep(t, clock, deadline, rem),
+        Some(RestartBlock::Sleep {
+            clock,
+            deadline,
+            rem,
+        }) => super::time_restart::resume_sleep(t, clock, deadline, rem),
         None => Err(Errno::EINTR),
     }
 }

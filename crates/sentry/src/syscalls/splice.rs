@@ -33,7 +33,12 @@ const MAX_PIPE_STEP: u64 = 16 << 20;
 const UIO_MAXIOV: u64 = 1024;
 
 pub fn register(t: &mut Table) {
-    t.partial(sysno::SENDFILE, sys_sendfile, &[Arg::Fd, Arg::Fd, Arg::Ptr, Arg::Int], "copies through the Sentry");
+    t.partial(
+        sysno::SENDFILE,
+        sys_sendfile,
+        &[Arg::Fd, Arg::Fd, Arg::Ptr, Arg::Int],
+        "copies through the Sentry",
+    );
     t.partial(
         sysno::COPY_FILE_RANGE,
         sys_copy_file_range,
@@ -102,7 +107,13 @@ fn wait_input(t: &mut Task, p: &Pipe, nonblock: bool) -> Result<bool, Errno> {
 
 /// Wait for room in `p`; EPIPE (with SIGPIPE) once it has no readers.
 fn wait_output(t: &mut Task, p: &Pipe, nonblock: bool) -> Result<(), Errno> {
-    let r = wait_for(t, p, nonblock, || if p.ends().0 == 0 { Err(Errno::EPIPE) } else { Ok(p.room() > 0) });
+    let r = wait_for(t, p, nonblock, || {
+        if p.ends().0 == 0 {
+            Err(Errno::EPIPE)
+        } else {
+            Ok(p.room() > 0)
+        }
+    });
     if r == Err(Errno::EPIPE) {
         blocking::sigpipe(t);
     }
@@ -185,7 +196,14 @@ fn copy_files(
 }
 
 /// A file into a pipe: as much as the pipe has room for, at most `len`.
-fn file_to_pipe(t: &mut Task, inf: &File, off: &mut Option<i64>, out: &Pipe, len: u64, nonblock: bool) -> SysResult {
+fn file_to_pipe(
+    t: &mut Task,
+    inf: &File,
+    off: &mut Option<i64>,
+    out: &Pipe,
+    len: u64,
+    nonblock: bool,
+) -> SysResult {
     // A pipe has no splice_read (sendfile from one).
     if !spliceable(inf) || pipe_of(inf).is_some() {
         return Err(Errno::EINVAL);
@@ -226,7 +244,14 @@ fn file_to_pipe(t: &mut Task, inf: &File, off: &mut Option<i64>, out: &Pipe, len
 
 /// A pipe into a file: what the pipe holds now, at most `len`, waiting
 /// only while nothing has been moved.
-fn pipe_to_file(t: &mut Task, inp: &Pipe, outf: &File, off: &mut Option<i64>, len: u64, nonblock: bool) -> SysResult {
+fn pipe_to_file(
+    t: &mut Task,
+    inp: &Pipe,
+    outf: &File,
+    off: &mut Option<i64>,
+    len: u64,
+    nonblock: bool,
+) -> SysResult {
     if !spliceable(outf) {
         return Err(Errno::EINVAL);
     }
@@ -258,7 +283,14 @@ fn pipe_to_file(t: &mut Task, inp: &Pipe, outf: &File, off: &mut Option<i64>, le
 }
 
 /// Bytes from one pipe into another: splice moves them, tee copies.
-fn pipe_to_pipe(t: &mut Task, inp: &Pipe, out: &Pipe, len: u64, nonblock: bool, keep: bool) -> SysResult {
+fn pipe_to_pipe(
+    t: &mut Task,
+    inp: &Pipe,
+    out: &Pipe,
+    len: u64,
+    nonblock: bool,
+    keep: bool,
+) -> SysResult {
     if !wait_input(t, inp, nonblock)? {
         return Ok(0);
     }
@@ -291,7 +323,10 @@ fn verify_area(off: i64, len: u64) -> Result<(), Errno> {
     if off < 0 {
         return Err(Errno::EINVAL);
     }
-    if (off as u64).checked_add(len).is_none_or(|e| e > i64::MAX as u64) {
+    if (off as u64)
+        .checked_add(len)
+        .is_none_or(|e| e > i64::MAX as u64)
+    {
         return Err(Errno::EOVERFLOW);
     }
     Ok(())
@@ -343,7 +378,8 @@ fn sys_sendfile(t: &mut Task, a: &SyscallArgs) -> SysResult {
 }
 
 fn sys_copy_file_range(t: &mut Task, a: &SyscallArgs) -> SysResult {
-    let (in_fd, in_p, out_fd, out_p, len, flags) = (a.fd(0), a.u64(1), a.fd(2), a.u64(3), a.u64(4), a.u32(5));
+    let (in_fd, in_p, out_fd, out_p, len, flags) =
+        (a.fd(0), a.u64(1), a.fd(2), a.u64(3), a.u64(4), a.u32(5));
     let inf = t.fds.get(in_fd)?;
     let outf = t.fds.get(out_fd)?;
     let mut in_off = read_off(t, in_p)?;
@@ -376,7 +412,11 @@ fn sys_copy_file_range(t: &mut Task, a: &SyscallArgs) -> SysResult {
         return Err(Errno::EOVERFLOW);
     }
     // Only as far as the end of the input.
-    let count = if pos_in >= 0 && (pos_in as u64) < ia.size { len.min(ia.size - pos_in as u64) } else { 0 };
+    let count = if pos_in >= 0 && (pos_in as u64) < ia.size {
+        len.min(ia.size - pos_in as u64)
+    } else {
+        0
+    };
     if ia.dev == oa.dev
         && ia.ino == oa.ino
         && pos_out.saturating_add(count as i64) > pos_in
@@ -412,7 +452,8 @@ fn sys_copy_file_range(t: &mut Task, a: &SyscallArgs) -> SysResult {
 }
 
 fn sys_splice(t: &mut Task, a: &SyscallArgs) -> SysResult {
-    let (in_fd, in_p, out_fd, out_p, len, flags) = (a.fd(0), a.u64(1), a.fd(2), a.u64(3), a.u64(4), a.u32(5));
+    let (in_fd, in_p, out_fd, out_p, len, flags) =
+        (a.fd(0), a.u64(1), a.fd(2), a.u64(3), a.u64(4), a.u32(5));
     if len == 0 {
         return Ok(0);
     }
@@ -450,7 +491,14 @@ fn sys_splice(t: &mut Task, a: &SyscallArgs) -> SysResult {
             if outf.flags() & libc::O_APPEND as u32 != 0 {
                 return Err(Errno::EINVAL);
             }
-            pipe_to_file(t, ip, &outf, &mut out_off, len, nonblock || inf.nonblocking())
+            pipe_to_file(
+                t,
+                ip,
+                &outf,
+                &mut out_off,
+                len,
+                nonblock || inf.nonblocking(),
+            )
         }
         (None, Some(op)) => {
             if let Some(o) = in_off {
@@ -459,7 +507,14 @@ fn sys_splice(t: &mut Task, a: &SyscallArgs) -> SysResult {
                 }
                 verify_area(o, len)?;
             }
-            file_to_pipe(t, &inf, &mut in_off, op, len, nonblock || outf.nonblocking())
+            file_to_pipe(
+                t,
+                &inf,
+                &mut in_off,
+                op,
+                len,
+                nonblock || outf.nonblocking(),
+            )
         }
         (None, None) => return Err(Errno::EINVAL),
     };

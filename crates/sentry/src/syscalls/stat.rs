@@ -68,7 +68,11 @@ pub fn to_stat(a: &Attr) -> Stat {
 /// Attributes of what `(dirfd, path)` names, with *at() flag rules.
 fn attr_at(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> Result<Attr, Errno> {
     // Linux 6.11+: a NULL path with AT_EMPTY_PATH names the fd itself.
-    let path = if path_addr == 0 && flags & AT_EMPTY_PATH != 0 { Vec::new() } else { t.read_path(path_addr)? };
+    let path = if path_addr == 0 && flags & AT_EMPTY_PATH != 0 {
+        Vec::new()
+    } else {
+        t.read_path(path_addr)?
+    };
     if path.is_empty() {
         if flags & AT_EMPTY_PATH == 0 {
             return Err(Errno::ENOENT);

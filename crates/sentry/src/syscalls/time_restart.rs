@@ -1,7 +1,7 @@
 //! Resuming an interrupted sleep through restart_syscall(2).
 
-use crate::kernel::Task;
 use super::SysResult;
+use crate::kernel::Task;
 use abi::{Errno, Timespec};
 use std::time::{Duration, Instant};
 
@@ -23,7 +23,11 @@ pub fn resume_sleep(t: &mut Task, clock: i32, deadline: Timespec, rem: u64) -> S
             if rem != 0 {
                 let _ = t.mm.write_obj(rem, &crate::kernel::time::from_ns(left));
             }
-            t.restart_block = Some(crate::kernel::task::RestartBlock::Sleep { clock, deadline, rem });
+            t.restart_block = Some(crate::kernel::task::RestartBlock::Sleep {
+                clock,
+                deadline,
+                rem,
+            });
             Err(Errno::ERESTART_RESTARTBLOCK)
         }
     }

@@ -9,8 +9,18 @@ use abi::signal::SigInfo;
 use abi::{sysno, Errno};
 
 pub fn register(t: &mut Table) {
-    t.partial(sysno::WAIT4, sys_wait4, &[Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr], "rusage has CPU times only (see getrusage)");
-    t.partial(sysno::WAITID, sys_waitid, &[Arg::Int, Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr], "no P_PIDFD; rusage has CPU times only (see getrusage)");
+    t.partial(
+        sysno::WAIT4,
+        sys_wait4,
+        &[Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr],
+        "rusage has CPU times only (see getrusage)",
+    );
+    t.partial(
+        sysno::WAITID,
+        sys_waitid,
+        &[Arg::Int, Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr],
+        "no P_PIDFD; rusage has CPU times only (see getrusage)",
+    );
 }
 
 fn sys_wait4(t: &mut Task, a: &SyscallArgs) -> SysResult {
@@ -44,7 +54,8 @@ const P_PGID: u32 = 2;
 
 fn sys_waitid(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let (idtype, id, infop, opts, rusage) = (a.u32(0), a.i32(1), a.u64(2), a.u32(3), a.u64(4));
-    if opts & !(WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE) != 0
+    if opts & !(WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE)
+        != 0
         || opts & (WEXITED | WSTOPPED | WCONTINUED) == 0
     {
         return Err(Errno::EINVAL);
@@ -57,7 +68,9 @@ fn sys_waitid(t: &mut Task, a: &SyscallArgs) -> SysResult {
     };
     let res = t.wait_child(which, opts, opts & WEXITED != 0)?;
     let mut si = SigInfo::default();
-    let ru = res.map(|w| super::rusage::rusage(w.times, 0)).unwrap_or_default();
+    let ru = res
+        .map(|w| super::rusage::rusage(w.times, 0))
+        .unwrap_or_default();
     if let Some(w) = res {
         si.signo = abi::signal::SIGCHLD;
         let (code, st) = match w.kind {

@@ -234,7 +234,13 @@ pub fn rename(
         op.dir.dentry.move_child(&op.name, &np.dir.dentry, &np.name);
     }
     // inotify hook: IN_MOVED_FROM/IN_MOVED_TO/IN_MOVE_SELF.
-    crate::fs::inotify::renamed(&op, &np, &src, target.as_ref(), flags & RENAME_EXCHANGE != 0);
+    crate::fs::inotify::renamed(
+        &op,
+        &np,
+        &src,
+        target.as_ref(),
+        flags & RENAME_EXCHANGE != 0,
+    );
     Ok(())
 }
 

@@ -23,10 +23,8 @@ pub fn check(a: &Attr, creds: &Creds, want: u32) -> Result<(), Errno> {
     }
     let is_dir = a.is_dir();
     // Root-like overrides: everything but executing a file nobody may execute.
-    if creds.has_cap(CAP_DAC_OVERRIDE) {
-        if want & MAY_EXEC == 0 || is_dir || mode & 0o111 != 0 {
-            return Ok(());
-        }
+    if creds.has_cap(CAP_DAC_OVERRIDE) && (want & MAY_EXEC == 0 || is_dir || mode & 0o111 != 0) {
+        return Ok(());
     }
     if creds.has_cap(CAP_DAC_READ_SEARCH) && want & MAY_WRITE == 0 && (want == MAY_READ || is_dir) {
         return Ok(());

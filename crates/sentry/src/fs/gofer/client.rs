@@ -68,7 +68,13 @@ impl GoferClient {
     pub fn connect(sock: OwnedFd, aname: &str, writable: bool) -> Result<GoferClient, Errno> {
         let conn = Arc::new(Conn::new(sock));
         conn.handshake(conn.frame_capacity(proto::DEFAULT_MSIZE))?;
-        Self::attach_on(conn, Arc::new(AtomicU32::new(FIRST_FID)), Fid(0), aname, writable)
+        Self::attach_on(
+            conn,
+            Arc::new(AtomicU32::new(FIRST_FID)),
+            Fid(0),
+            aname,
+            writable,
+        )
     }
 
     /// Attaches to another tree `aname` of the same Gofer over this
@@ -76,7 +82,13 @@ impl GoferClient {
     /// space for all of a container's trees).
     pub fn attach(&self, aname: &str, writable: bool) -> Result<GoferClient, Errno> {
         let root = self.new_fid();
-        Self::attach_on(self.conn.clone(), self.next_fid.clone(), root, aname, writable)
+        Self::attach_on(
+            self.conn.clone(),
+            self.next_fid.clone(),
+            root,
+            aname,
+            writable,
+        )
     }
 
     fn attach_on(

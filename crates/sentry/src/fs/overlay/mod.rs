@@ -294,7 +294,11 @@ impl Inode for OverlayInode {
         }
         let _g = self.dirlock.lock();
         let mut st = self.st.lock();
-        if st.children.get(name).is_some_and(|x| std::ptr::eq(Arc::as_ptr(x), c as *const OverlayInode)) {
+        if st
+            .children
+            .get(name)
+            .is_some_and(|x| std::ptr::eq(Arc::as_ptr(x), c as *const OverlayInode))
+        {
             st.children.remove(name);
         }
         false

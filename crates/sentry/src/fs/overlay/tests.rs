@@ -115,10 +115,16 @@ fn upper_wins_and_directories_merge() {
     // A merged directory without upper subdirectories shows the lower's
     // link count; once the upper has its own subdirectories, 1.
     let sub = walk(r, "sub").unwrap();
-    let lower_links = std::fs::metadata(fx.tree.0.join("sub")).map(|m| std::os::unix::fs::MetadataExt::nlink(&m)).unwrap();
+    let lower_links = std::fs::metadata(fx.tree.0.join("sub"))
+        .map(|m| std::os::unix::fs::MetadataExt::nlink(&m))
+        .unwrap();
     assert_eq!(sub.attr().unwrap().nlink, lower_links);
     mkdir(&sub, "newdir");
-    assert_eq!(sub.attr().unwrap().nlink, 1, "upper subdirectories: the count is not reliable");
+    assert_eq!(
+        sub.attr().unwrap().nlink,
+        1,
+        "upper subdirectories: the count is not reliable"
+    );
     let dev = r.attr().unwrap().dev;
     for p in ["a.txt", "sub", "sub/u.txt", "sub/b.txt", "escape"] {
         assert_eq!(walk(r, p).unwrap().attr().unwrap().dev, dev, "{p}");

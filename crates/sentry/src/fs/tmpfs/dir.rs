@@ -161,7 +161,13 @@ impl Node {
                     } else {
                         0
                     };
-                    (mode & (S_IFMT | 0o7777), Kind::Special { rdev, fifo: Default::default() })
+                    (
+                        mode & (S_IFMT | 0o7777),
+                        Kind::Special {
+                            rdev,
+                            fifo: Default::default(),
+                        },
+                    )
                 }
                 _ => return Err(Errno::EINVAL),
             },
@@ -374,7 +380,15 @@ impl Node {
                         gid: m.gid,
                     }
                 };
-                let w = Node::new(&self.fs, S_IFCHR, owner, Kind::Special { rdev: 0, fifo: Default::default() });
+                let w = Node::new(
+                    &self.fs,
+                    S_IFCHR,
+                    owner,
+                    Kind::Special {
+                        rdev: 0,
+                        fifo: Default::default(),
+                    },
+                );
                 odir.insert(old, w);
             }
         }

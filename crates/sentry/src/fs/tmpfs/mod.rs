@@ -468,7 +468,9 @@ impl Inode for Node {
             Kind::Dir(_) => Ok(Box::new(dir::DirFile { node: me })),
             Kind::Regular(_) => Ok(Box::new(regular::RegularFile { node: me })),
             Kind::Symlink(_) => Ok(Box::new(special::SymlinkFile)),
-            Kind::Special { rdev, fifo } => special::open_special(self.file_type(), *rdev, fifo, flags),
+            Kind::Special { rdev, fifo } => {
+                special::open_special(self.file_type(), *rdev, fifo, flags)
+            }
         }
     }
 

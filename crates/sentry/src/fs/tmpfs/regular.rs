@@ -503,7 +503,11 @@ impl FileOps for RegularFile {
         }
         let fs = &self.node.fs;
         // memfd seals: no punching under a write seal, no growth under F_SEAL_GROW (seals.rs).
-        super::seals::check_fallocate(&self.node, mode & FALLOC_FL_PUNCH_HOLE != 0, off.saturating_add(len))?;
+        super::seals::check_fallocate(
+            &self.node,
+            mode & FALLOC_FL_PUNCH_HOLE != 0,
+            off.saturating_add(len),
+        )?;
         self.node.regular()?.fallocate(
             &fs.mf,
             &fs.quota,

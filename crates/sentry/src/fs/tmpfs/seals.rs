@@ -44,7 +44,10 @@ pub(crate) struct Seals {
 
 impl Default for Seals {
     fn default() -> Seals {
-        Seals { word: AtomicU32::new(F_SEAL_SEAL), maps: Mutex::new(0) }
+        Seals {
+            word: AtomicU32::new(F_SEAL_SEAL),
+            maps: Mutex::new(0),
+        }
     }
 }
 
@@ -167,8 +170,14 @@ pub(super) fn check_fallocate(n: &Node, punch: bool, end: u64) -> Result<(), Err
 /// never become writable. A mapping that may write while seals can still
 /// change is counted for F_SEAL_WRITE's EBUSY: `m` is wrapped so the count
 /// drops when the last VMA using it goes.
-pub fn seal_shared_map(f: &File, m: &mut Arc<dyn Mappable>, prot_write: bool) -> Result<bool, Errno> {
-    let Some(n) = node_of(f) else { return Ok(false) };
+pub fn seal_shared_map(
+    f: &File,
+    m: &mut Arc<dyn Mappable>,
+    prot_write: bool,
+) -> Result<bool, Errno> {
+    let Some(n) = node_of(f) else {
+        return Ok(false);
+    };
     let mut maps = n.seals.maps.lock();
     let s = n.seals.get();
     if s & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0 {
@@ -180,7 +189,10 @@ pub fn seal_shared_map(f: &File, m: &mut Arc<dyn Mappable>, prot_write: bool) ->
     if s & F_SEAL_SEAL == 0 && f.writable() {
         let node = n.arc()?;
         *maps += 1;
-        *m = Arc::new(WritableMap { node, inner: m.clone() });
+        *m = Arc::new(WritableMap {
+            node,
+            inner: m.clone(),
+        });
     }
     Ok(false)
 }
@@ -226,7 +238,10 @@ mod tests {
 
     fn memfd(mf: &Arc<MemoryFile>, word: u32) -> Arc<File> {
         let fs = Tmpfs::new(mf.clone(), 0o1777, Owner::default());
-        let inode = fs.root().create_tmpfile(0o777, Owner::default(), false).unwrap();
+        let inode = fs
+            .root()
+            .create_tmpfile(0o777, Owner::default(), false)
+            .unwrap();
         init_seals(inode.as_ref(), word).unwrap();
         let ops = inode.open(&inode, libc::O_RDWR as u32).unwrap();
         File::new(ops, None, Some(inode), libc::O_RDWR as u32)
@@ -242,12 +257,18 @@ mod tests {
         assert_eq!(add_seals(&f, 0x100), Err(Errno::EINVAL));
         assert_eq!(f.ops.write(&f, &mut IoSrc::buf(b"0123456789"), 0), Ok(10));
         add_seals(&f, F_SEAL_SHRINK | F_SEAL_GROW).unwrap();
-        let size = |n| SetAttr { size: Some(n), ..Default::default() };
+        let size = |n| SetAttr {
+            size: Some(n),
+            ..Default::default()
+        };
         let inode = f.inode.clone().unwrap();
         assert_eq!(inode.setattr(&size(5)), Err(Errno::EPERM));
         assert_eq!(inode.setattr(&size(20)), Err(Errno::EPERM));
         assert_eq!(inode.setattr(&size(10)), Ok(()));
-        assert_eq!(f.ops.write(&f, &mut IoSrc::buf(b"ab"), 9), Err(Errno::EPERM));
+        assert_eq!(
+            f.ops.write(&f, &mut IoSrc::buf(b"ab"), 9),
+            Err(Errno::EPERM)
+        );
         assert_eq!(f.ops.write(&f, &mut IoSrc::buf(b"ab"), 8), Ok(2));
         // A counted shared writable mapping blocks F_SEAL_WRITE until it goes.
         let mut m = f.ops.mappable().unwrap();
@@ -262,9 +283,18 @@ mod tests {
         // F_SEAL_EXEC on an executable file adds the write seals too.
         let e = memfd(&mf, 0);
         add_seals(&e, F_SEAL_EXEC).unwrap();
-        assert_eq!(get_seals(&e), Ok(F_SEAL_EXEC | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
-        let chmod = |m| SetAttr { mode: Some(m), ..Default::default() };
-        assert_eq!(e.inode.clone().unwrap().setattr(&chmod(0o666)), Err(Errno::EPERM));
+        assert_eq!(
+            get_seals(&e),
+            Ok(F_SEAL_EXEC | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)
+        );
+        let chmod = |m| SetAttr {
+            mode: Some(m),
+            ..Default::default()
+        };
+        assert_eq!(
+            e.inode.clone().unwrap().setattr(&chmod(0o666)),
+            Err(Errno::EPERM)
+        );
         assert_eq!(e.inode.clone().unwrap().setattr(&chmod(0o775)), Ok(()));
     }
 }

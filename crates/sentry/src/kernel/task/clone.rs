@@ -31,7 +31,13 @@ pub const CLONE_NEWPID: u64 = 0x20000000;
 pub const CLONE_NEWNET: u64 = 0x40000000;
 pub const CLONE_IO: u64 = 0x80000000;
 
-const NAMESPACES: u64 = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
+const NAMESPACES: u64 = CLONE_NEWNS
+    | CLONE_NEWCGROUP
+    | CLONE_NEWUTS
+    | CLONE_NEWIPC
+    | CLONE_NEWUSER
+    | CLONE_NEWPID
+    | CLONE_NEWNET;
 
 /// Decoded clone arguments.
 #[derive(Clone, Copy, Debug, Default)]
@@ -82,18 +88,35 @@ impl Task {
         } else {
             Arc::new(self.mm.fork(k.platform.as_ref())?)
         };
-        let fds = if f & CLONE_FILES != 0 { self.fds.clone() } else { Arc::new(self.fds.fork()) };
-        let fs = if f & CLONE_FS != 0 { self.fs.clone() } else { Arc::new(self.fs.fork()) };
-        let sighand: Arc<SigHand> = if f & CLONE_SIGHAND != 0 { self.tg.sighand() } else { Arc::new(self.tg.sighand().copy()) };
+        let fds = if f & CLONE_FILES != 0 {
+            self.fds.clone()
+        } else {
+            Arc::new(self.fds.fork())
+        };
+        let fs = if f & CLONE_FS != 0 {
+            self.fs.clone()
+        } else {
+            Arc::new(self.fs.fork())
+        };
+        let sighand: Arc<SigHand> = if f & CLONE_SIGHAND != 0 {
+            self.tg.sighand()
+        } else {
+            Arc::new(self.tg.sighand().copy())
+        };
 
         let tid = k.pids.lock().alloc().ok_or(Errno::EAGAIN)?;
         let tg = if f & CLONE_THREAD != 0 {
             self.tg.clone()
         } else {
-            let parent = if f & CLONE_PARENT != 0 { self.tg.parent().ok_or(Errno::EINVAL)? } else { self.tg.clone() };
+            let parent = if f & CLONE_PARENT != 0 {
+                self.tg.parent().ok_or(Errno::EINVAL)?
+            } else {
+                self.tg.clone()
+            };
             let limits = self.tg.limits.lock().clone();
             let tg = ThreadGroup::new(tid, sighand, limits, Arc::downgrade(&parent));
-            tg.exit_signal.store(a.exit_signal, std::sync::atomic::Ordering::Relaxed);
+            tg.exit_signal
+                .store(a.exit_signal, std::sync::atomic::Ordering::Relaxed);
             *tg.exe.lock() = self.tg.exe.lock().clone();
             parent.children.lock().push(tg.clone());
             tg
@@ -130,7 +153,10 @@ impl Task {
             let _ = mm.write_obj(a.child_tid, &(tid as u32));
         }
         let altstack = if f & CLONE_VM != 0 && f & CLONE_VFORK == 0 {
-            abi::signal::StackT { flags: abi::signal::SS_DISABLE, ..Default::default() }
+            abi::signal::StackT {
+                flags: abi::signal::SS_DISABLE,
+                ..Default::default()
+            }
         } else {
             self.altstack
         };
@@ -148,7 +174,11 @@ impl Task {
             fp,
             ctx: k.platform.new_context(),
             altstack,
-            clear_child_tid: if f & CLONE_CHILD_CLEARTID != 0 { a.child_tid } else { 0 },
+            clear_child_tid: if f & CLONE_CHILD_CLEARTID != 0 {
+                a.child_tid
+            } else {
+                0
+            },
             robust_list: (0, 0),
             last_fault: None,
             keep_regs: false,
@@ -167,7 +197,8 @@ impl Task {
             // The parent sleeps until the child execs or exits (not interruptible by signals, as Linux's vfork).
             let mut d = done.done.lock();
             while !*d && !self.killed() {
-                done.cv.wait_for(&mut d, std::time::Duration::from_millis(100));
+                done.cv
+                    .wait_for(&mut d, std::time::Duration::from_millis(100));
             }
         }
         Ok(tid)

@@ -91,7 +91,11 @@ impl Task {
                 tracing::info!("exec: {e} after the point of no return");
                 self.become_sole_thread();
                 super::clone::complete_vfork(self);
-                self.force_signal(abi::signal::SigInfo { signo: abi::signal::SIGSEGV, code: abi::signal::SI_KERNEL, ..Default::default() });
+                self.force_signal(abi::signal::SigInfo {
+                    signo: abi::signal::SIGSEGV,
+                    code: abi::signal::SI_KERNEL,
+                    ..Default::default()
+                });
                 self.keep_regs = true;
                 return Ok(());
             }
@@ -101,7 +105,8 @@ impl Task {
         self.become_sole_thread();
         if self.clear_child_tid != 0 {
             if self.mm.write_obj(self.clear_child_tid, &0u32).is_ok() {
-                let _ = crate::kernel::futex::wake(&self.mm, self.clear_child_tid, 1, u32::MAX, false);
+                let _ =
+                    crate::kernel::futex::wake(&self.mm, self.clear_child_tid, 1, u32::MAX, false);
             }
             self.clear_child_tid = 0;
         }
@@ -145,7 +150,14 @@ impl Task {
     /// exec from a multi-threaded process: every other thread exits, and
     /// the caller takes the thread-group leader's id.
     fn become_sole_thread(&mut self) {
-        let others: Vec<Arc<super::TaskShared>> = self.tg.tasks.lock().iter().filter(|t| t.tid != self.tid).cloned().collect();
+        let others: Vec<Arc<super::TaskShared>> = self
+            .tg
+            .tasks
+            .lock()
+            .iter()
+            .filter(|t| t.tid != self.tid)
+            .cloned()
+            .collect();
         if others.is_empty() && self.tid == self.tg.tgid {
             return;
         }
@@ -186,13 +198,20 @@ impl Task {
 
 /// Open `path` for execution, following "#!" interpreters (at most 4 deep,
 /// as Linux); returns the file to load and the argument vector it gets.
-pub fn open_with_interpreters(w: &mut Walk, start: &Path, path: &[u8], argv: Vec<Vec<u8>>) -> Result<(Arc<File>, Vec<Vec<u8>>), Errno> {
+pub fn open_with_interpreters(
+    w: &mut Walk,
+    start: &Path,
+    path: &[u8],
+    argv: Vec<Vec<u8>>,
+) -> Result<(Arc<File>, Vec<Vec<u8>>), Errno> {
     let mut prog = path.to_vec();
     let mut argv = argv;
     let mut file = open_exec(w, start, &prog)?;
     for depth in 0.. {
         let head = read_head(&file)?;
-        let Some((interp, arg)) = parse_shebang(&head)? else { break };
+        let Some((interp, arg)) = parse_shebang(&head)? else {
+            break;
+        };
         if depth >= 4 {
             return Err(Errno::ELOOP);
         }
@@ -230,7 +249,10 @@ fn parse_shebang(head: &[u8]) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>, Errn
         None => {
             // No newline within the first 256 bytes: the interpreter name must not be cut.
             let trimmed: &[u8] = line;
-            let first_tok_end = trimmed.iter().skip_while(|b| **b == b' ' || **b == b'\t').position(|b| *b == b' ' || *b == b'\t');
+            let first_tok_end = trimmed
+                .iter()
+                .skip_while(|b| **b == b' ' || **b == b'\t')
+                .position(|b| *b == b' ' || *b == b'\t');
             if first_tok_end.is_none() {
                 return Err(Errno::ENOEXEC);
             }
@@ -254,7 +276,9 @@ fn parse_shebang(head: &[u8]) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>, Errn
         Some(i) => (&line[..i], Some(&line[i..])),
         None => (line, None),
     };
-    let arg = rest.map(|r| r.iter().copied().skip_while(is_ws).collect::<Vec<u8>>()).filter(|a| !a.is_empty());
+    let arg = rest
+        .map(|r| r.iter().copied().skip_while(is_ws).collect::<Vec<u8>>())
+        .filter(|a| !a.is_empty());
     Ok(Some((interp.to_vec(), arg)))
 }
 
@@ -296,7 +320,8 @@ pub fn spawn_process(
         .unwrap_or_else(|_| root.clone());
     let name = spec.prog.clone();
     let (file, argv) = open_with_interpreters(&mut w, &cwd, &name, spec.argv.clone())?;
-    let (mm, regs) = load_program(k, &file, &mut w, &cwd, &argv, &spec.envp, &name, &creds).map_err(|e| e.errno())?;
+    let (mm, regs) = load_program(k, &file, &mut w, &cwd, &argv, &spec.envp, &name, &creds)
+        .map_err(|e| e.errno())?;
 
     let fds = Arc::new(crate::vfs::FdTable::new());
     for (i, f) in spec.files.into_iter().enumerate() {

@@ -32,10 +32,8 @@ impl Task {
         }
         self.exited = true;
         // set_tid_address / CLONE_CHILD_CLEARTID: clear the tid word and wake one futex waiter.
-        if self.clear_child_tid != 0 {
-            if self.mm.write_obj(self.clear_child_tid, &0u32).is_ok() {
-                let _ = crate::kernel::futex::wake(&self.mm, self.clear_child_tid, 1, u32::MAX, false);
-            }
+        if self.clear_child_tid != 0 && self.mm.write_obj(self.clear_child_tid, &0u32).is_ok() {
+            let _ = crate::kernel::futex::wake(&self.mm, self.clear_child_tid, 1, u32::MAX, false);
         }
         super::clone::complete_vfork(self);
         // The address space's CPU clocks end with it: keep what its parent will collect.

@@ -86,7 +86,13 @@ impl Task {
     pub fn exit_group_signal(&mut self, sig: i32, core: bool) {
         // No core file is written; the wait status says one was when the
         // limit allows dumping, as Linux reports an actual dump.
-        let core = core && self.tg.limits.lock().cur(crate::kernel::limits::RLIMIT_CORE) > 0;
+        let core = core
+            && self
+                .tg
+                .limits
+                .lock()
+                .cur(crate::kernel::limits::RLIMIT_CORE)
+                > 0;
         self.tg.start_group_exit(ExitStatus::Signaled { sig, core });
         self.exit_killed();
     }

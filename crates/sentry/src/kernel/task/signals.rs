@@ -69,7 +69,9 @@ impl Task {
             }
             let Some(info) = self.dequeue() else { break };
             // A stale POSIX timer signal is dropped; a live one gets its overrun.
-            let Some(info) = crate::kernel::posix_timer::dequeued(&self.tg, info) else { continue };
+            let Some(info) = crate::kernel::posix_timer::dequeued(&self.tg, info) else {
+                continue;
+            };
             let sig = info.signo;
             let sighand = self.tg.sighand();
             let act = sighand.get(sig);

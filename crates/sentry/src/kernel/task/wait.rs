@@ -115,7 +115,12 @@ impl Task {
                     drop(ct);
                     reap(&self.k, &self.tg, c);
                 }
-                return Ok(Some(Waited { pid: c.tgid, uid: 0, kind: WaitKind::Exited(s), times }));
+                return Ok(Some(Waited {
+                    pid: c.tgid,
+                    uid: 0,
+                    kind: WaitKind::Exited(s),
+                    times,
+                }));
             }
         }
         for c in &matching {
@@ -125,13 +130,23 @@ impl Task {
                     if opts & WNOWAIT == 0 {
                         *ev = None;
                     }
-                    return Ok(Some(Waited { pid: c.tgid, uid: 0, kind: WaitKind::Stopped(sig), times: usage(c) }));
+                    return Ok(Some(Waited {
+                        pid: c.tgid,
+                        uid: 0,
+                        kind: WaitKind::Stopped(sig),
+                        times: usage(c),
+                    }));
                 }
                 Some(WaitEvent::Continued) if opts & WCONTINUED != 0 => {
                     if opts & WNOWAIT == 0 {
                         *ev = None;
                     }
-                    return Ok(Some(Waited { pid: c.tgid, uid: 0, kind: WaitKind::Continued, times: usage(c) }));
+                    return Ok(Some(Waited {
+                        pid: c.tgid,
+                        uid: 0,
+                        kind: WaitKind::Continued,
+                        times: usage(c),
+                    }));
                 }
                 _ => {}
             }
@@ -141,7 +156,12 @@ impl Task {
 
     /// Wait for a child as wait4/waitid describe. `exited`: report exits
     /// (always for wait4, WEXITED for waitid). Ok(None) means WNOHANG and nothing ready.
-    pub fn wait_child(&mut self, which: Which, opts: u32, exited: bool) -> Result<Option<Waited>, Errno> {
+    pub fn wait_child(
+        &mut self,
+        which: Which,
+        opts: u32,
+        exited: bool,
+    ) -> Result<Option<Waited>, Errno> {
         loop {
             if let Some(w) = self.wait_once(which, opts, exited)? {
                 return Ok(Some(w));
