@@ -516,6 +516,165 @@ fn terminal_through_console_socket() {
     assert_nothing_left("after delete");
 }
 
+/// A resize of the console (what Docker's shim does when the user's window changes) reaches
+/// the container: SIGWINCH to its foreground job, and the new size from TIOCGWINSZ.
+#[test]
+fn terminal_resize_reaches_the_container() {
+    let Some(e) = env("resize") else { return };
+    let script = "trap 'stty size' WINCH; echo ready; while true; do sleep 0.2; done";
+    let b = e.bundle("b", &["sh", "-c", script], |s| {
+        s["process"]["terminal"] = Value::Bool(true);
+        s["process"]["consoleSize"] = serde_json::json!({"height": 25, "width": 80});
+    });
+    let sock_path = std::env::temp_dir().join(format!("rvisor-resize-{}.sock", std::process::id()));
+    let _ = fs::remove_file(&sock_path);
+    let listener = UnixListener::bind(&sock_path).expect("console socket");
+    let out = e.create(
+        &b,
+        "w1",
+        &["--console-socket", sock_path.to_str().expect("path")],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let (conn, _) = listener.accept().expect("runsc connects");
+    let (_, master) = recv_fd(&conn);
+    assert_eq!(e.cmd(&["start", "w1"]).code, 0);
+    let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let text = text.clone();
+        let mut f = fs::File::from(master.try_clone().expect("dup of the master"));
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = f.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut t = text.lock().unwrap_or_else(|e| e.into_inner());
+                t.push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    let seen = |what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if text
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(what)
+            {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    };
+    assert!(
+        seen("ready"),
+        "the container did not start: {:?}",
+        text.lock()
+    );
+    let ws = libc::winsize {
+        ws_row: 30,
+        ws_col: 100,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads a winsize from a valid pointer; the fd is the pty master.
+    let r = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&master),
+            libc::TIOCSWINSZ,
+            &ws,
+        )
+    };
+    assert_eq!(r, 0, "TIOCSWINSZ on the master");
+    let resized = seen("30 100");
+    assert_eq!(e.cmd(&["kill", "w1", "KILL"]).code, 0);
+    e.await_status("w1", "stopped");
+    assert_eq!(e.cmd(&["delete", "w1"]).code, 0);
+    drop(master);
+    let _ = reader.join();
+    let _ = fs::remove_file(&sock_path);
+    assert!(resized, "no new size after the resize: {:?}", text.lock());
+    assert_nothing_left("after delete");
+}
+
+/// `exec --tty`: the exec'd shell gets a terminal of its own through the console socket,
+/// and ^C typed there interrupts its foreground job (not the shell, not the container).
+#[test]
+fn exec_tty_ctrl_c_interrupts_the_foreground_job() {
+    let Some(e) = env("exectty") else { return };
+    let b = e.bundle("b", &["sleep", "100"], |_| {});
+    assert_eq!(e.create(&b, "e1", &[]).code, 0);
+    assert_eq!(e.cmd(&["start", "e1"]).code, 0);
+    let sock_path =
+        std::env::temp_dir().join(format!("rvisor-exectty-{}.sock", std::process::id()));
+    let _ = fs::remove_file(&sock_path);
+    let listener = UnixListener::bind(&sock_path).expect("console socket");
+    let sock = sock_path.to_str().expect("path");
+    let mut exec = e.spawn(
+        &["exec", "--tty", "--console-socket", sock, "e1", "sh"],
+        &[],
+        "exec",
+    );
+    let (conn, _) = listener.accept().expect("runsc exec connects");
+    let (_, master) = recv_fd(&conn);
+    let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let text = text.clone();
+        let mut f = fs::File::from(master.try_clone().expect("dup of the master"));
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = f.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut t = text.lock().unwrap_or_else(|e| e.into_inner());
+                t.push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    let seen = |what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if text
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(what)
+            {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    };
+    let mut m = fs::File::from(master);
+    let mut typed = |bytes: &[u8]| std::io::Write::write_all(&mut m, bytes).expect("typing");
+    typed(b"echo sta\"\"rted\r");
+    assert!(seen("started\r\n"), "no shell: {:?}", text.lock());
+    typed(b"sleep 100; echo no-int\r");
+    std::thread::sleep(Duration::from_millis(500));
+    let t0 = Instant::now();
+    typed(b"\x03");
+    typed(b"echo after-\"\"int\r");
+    let interrupted = seen("after-int\r\n");
+    typed(b"exit 3\r");
+    let code = wait_limit(&mut exec, COMMAND_LIMIT);
+    let took = t0.elapsed();
+    drop(m);
+    let _ = reader.join();
+    let transcript = text.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert!(
+        interrupted && took < Duration::from_secs(30),
+        "^C did not interrupt: {transcript:?}"
+    );
+    assert_eq!(code, 3, "exec's status is the shell's: {transcript:?}");
+    // The container's own process is untouched.
+    check_state(&e.state("e1"), "e1", "running", &b);
+    assert_eq!(e.cmd(&["delete", "--force", "e1"]).code, 0);
+    let _ = fs::remove_file(&sock_path);
+    assert_nothing_left("after delete --force");
+}
+
 /// One message with one fd (SCM_RIGHTS) from `sock`: its data and the fd.
 fn recv_fd(sock: &std::os::unix::net::UnixStream) -> (Vec<u8>, std::os::fd::OwnedFd) {
     use std::os::fd::{AsRawFd, FromRawFd};

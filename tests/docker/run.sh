@@ -266,6 +266,26 @@ else
     fail "docker run -it" "status $rc after ${t}s; terminal: $(cat -v "$W/tty.out" | tail -12 | tr '\n' '|')"
 fi
 
+# docker exec -it into a running container: a terminal of its own, ^C interrupting the
+# exec'd shell's foreground job (not the shell, not the container), the exit status.
+x=$P-x
+if "${RUN[@]}" -d --name "$x" "$IMG" sleep 1000 >/dev/null 2>"$W/err"; then
+    t0=$(date +%s)
+    feed | timeout 60 script -qfec "docker exec -it $x sh" /dev/null >"$W/xtty.out" 2>&1
+    rc=$?
+    t=$(($(date +%s) - t0))
+    txt=$(tr -d '\r' <"$W/xtty.out")
+    running=$(docker inspect -f '{{.State.Running}}' "$x" 2>/dev/null)
+    if [ "$rc" = 5 ] && grep -qx 'inside' <<<"$txt" && grep -qx 'after-int' <<<"$txt" && [ "$t" -lt 40 ] && [ "$running" = true ]; then
+        ok "docker exec -it: typed commands, ^C, exit status; the container keeps running"
+    else
+        fail "docker exec -it" "status $rc after ${t}s, running=$running; terminal: $(cat -v "$W/xtty.out" | tail -12 | tr '\n' '|')"
+    fi
+    docker rm -f "$x" >/dev/null 2>&1
+else
+    fail "docker run -d (for exec -it)" "$(cat "$W/err")"
+fi
+
 # --- runsc uninstall --------------------------------------------------------------------
 if "$RUNSC" uninstall --config-file "$W/daemon.json" --runtime "$RT" >/dev/null &&
     python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); assert "runtimes" not in c and c["log-level"]=="info", c' "$W/daemon.json"; then

@@ -302,6 +302,11 @@ pub struct WaitArgs {
     /// Exit with the status instead of printing it (how `exec --detach` watches a process).
     #[arg(long, hide = true)]
     pub exit_with_status: bool,
+    /// The process's terminal is this command's stdin: take it as controlling terminal, so
+    /// the host's terminal driver sends ^C, ^\, ^Z, resizes and hangups here, and pass them
+    /// to the foreground job of the process's terminal in the sandbox (exec --tty).
+    #[arg(long, hide = true)]
+    pub tty: bool,
     /// The container id.
     pub id: String,
 }

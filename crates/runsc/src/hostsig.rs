@@ -43,17 +43,29 @@ impl HostSignals {
     /// Take the blocked signals on a thread of their own and hand each to
     /// `f`, for as long as the process lives.
     pub fn on_each(self, mut f: impl FnMut(i32) + Send + 'static) -> std::io::Result<()> {
+        self.on_each_from(move |sig, _| f(sig))
+    }
+
+    /// As `on_each`, with whether the signal came from this process's
+    /// controlling terminal (the kernel's terminal driver sends with
+    /// si_code SI_KERNEL; kill(2) and sigqueue(3) do not).
+    pub fn on_each_from(
+        self,
+        mut f: impl FnMut(i32, bool) + Send + 'static,
+    ) -> std::io::Result<()> {
         let set = self.set;
         std::thread::Builder::new()
             .name("host-signals".into())
             .spawn(move || loop {
-                // SAFETY: `set` is an initialised sigset_t; a null siginfo pointer is allowed.
-                let sig = unsafe { libc::sigwaitinfo(&set, std::ptr::null_mut()) };
+                // SAFETY: siginfo_t is plain data; zeroed is a valid value to overwrite.
+                let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+                // SAFETY: `set` is an initialised sigset_t; `info` is a valid out-pointer.
+                let sig = unsafe { libc::sigwaitinfo(&set, &mut info) };
                 if sig < 0 {
                     // EINTR (a stop and continue of this process); nothing else can fail.
                     continue;
                 }
-                f(sig);
+                f(sig, info.si_code == libc::SI_KERNEL);
             })?;
         Ok(())
     }

@@ -8,9 +8,15 @@
 //! Without --detach this command waits and exits with the process's
 //! status, passing the signals it receives on to the process. With
 //! --detach it returns once the process runs, leaving behind a small
-//! watcher (`runsc wait --pid N`) that exits with the process's status:
-//! its host pid is what --pid-file gets, which is how containerd's shim
-//! follows an exec'd process.
+//! watcher (`runsc wait --pid N`) that exits with the process's status and
+//! passes on the signals it gets: its host pid is what --pid-file gets,
+//! which is how containerd's shim follows and signals an exec'd process.
+//!
+//! With a pty of its own, the process's terminal signals need a host
+//! process to land on: the watcher (started in both modes then) takes the
+//! pty as its controlling terminal, so the host's terminal driver sends it
+//! SIGINT for ^C, SIGWINCH for a resize, SIGHUP for a hangup, and it sends
+//! them to the foreground job of that terminal inside the sandbox.
 
 use crate::cli::{Cli, ExecArgs};
 use crate::control::{Request, Response, SignalTarget};
@@ -73,27 +79,43 @@ pub fn run(cli: &Cli, args: &ExecArgs) -> Result<i32> {
         Response::Pid { pid } => pid,
         other => bail!("unexpected answer to exec: {other:?}"),
     };
+
+    // The watcher: `runsc wait --pid` exiting with the process's status, and
+    // passing on the signals it gets. With a pty of our own it also takes
+    // the pty as its controlling terminal, so ^C typed there comes to it
+    // from the host's terminal driver and goes on to the foreground job.
+    let watcher = if args.detach || pty_slave.is_some() {
+        let mut cmd = Command::new("/proc/self/exe");
+        cmd.arg0("runsc")
+            .args(crate::sandbox::launch::global_args(cli))
+            .args(["wait", "--exit-with-status", "--pid", &pid.to_string()]);
+        match &pty_slave {
+            Some(slave) => {
+                let slave = slave
+                    .try_clone()
+                    .context("cannot pass the pty to the watcher")?;
+                // A session leader of its own (setsid needs it not to lead a group).
+                cmd.arg("--tty").stdin(Stdio::from(slave));
+            }
+            None => {
+                cmd.stdin(Stdio::null()).process_group(0);
+            }
+        }
+        let child = cmd
+            .arg(&args.id)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start the process watcher")?;
+        Some(child)
+    } else {
+        None
+    };
     drop(pty_slave);
 
     if args.detach {
-        let watcher = Command::new("/proc/self/exe")
-            .arg0("runsc")
-            .args(crate::sandbox::launch::global_args(cli))
-            .args([
-                "wait",
-                "--exit-with-status",
-                "--pid",
-                &pid.to_string(),
-                &args.id,
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .context("cannot start the process watcher")?;
-        if let Some(p) = &args.pid_file {
-            super::write_pid_file(p, watcher.id() as i32)?;
+        if let (Some(p), Some(w)) = (&args.pid_file, &watcher) {
+            super::write_pid_file(p, w.id() as i32)?;
         }
         return Ok(0);
     }
@@ -102,15 +124,25 @@ pub fn run(cli: &Cli, args: &ExecArgs) -> Result<i32> {
     }
     if let Some(s) = signals {
         let sock = c.socket();
-        s.on_each(move |signal| {
-            let req = Request::Signal {
-                signal,
-                target: SignalTarget::Pid(pid),
+        s.on_each_from(move |signal, from_tty| {
+            // On the caller's own terminal (a terminal without
+            // --console-socket), its signal keys belong to the job in the
+            // foreground there.
+            let target = if terminal && from_tty {
+                SignalTarget::Terminal(pid)
+            } else {
+                SignalTarget::Pid(pid)
             };
+            let req = Request::Signal { signal, target };
             let _ = crate::control::client::call(&sock, &req, &[]);
         })?;
     }
-    Ok(super::wait::wait(&c, Some(pid))?.exit_code)
+    let status = super::wait::wait(&c, Some(pid))?.exit_code;
+    if let Some(mut w) = watcher {
+        // It sees the same exit and ends by itself.
+        let _ = w.wait();
+    }
+    Ok(status)
 }
 
 /// The process to run: --process's, or the container's with the command

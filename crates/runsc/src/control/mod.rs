@@ -54,6 +54,8 @@ pub enum SignalTarget {
     Init,
     All,
     Pid(i32),
+    /// The foreground group of the terminal of process N's session (N itself without one).
+    Terminal(i32),
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -258,7 +258,8 @@ impl Sandbox {
             Phase::Created => {
                 // No process runs yet. A signal that would kill init stops
                 // the container, as if it had arrived at the very start.
-                if matches!(target, SignalTarget::Pid(p) if p != sentry::kernel::kernel::INIT_PID) {
+                if matches!(target, SignalTarget::Pid(p) | SignalTarget::Terminal(p) if p != sentry::kernel::kernel::INIT_PID)
+                {
                     return Err("no such process".into());
                 }
                 let fatal = sig == abi::signal::SIGKILL
@@ -277,6 +278,7 @@ impl Sandbox {
                     SignalTarget::Init => Target::Init,
                     SignalTarget::All => Target::All,
                     SignalTarget::Pid(p) => Target::Pid(p),
+                    SignalTarget::Terminal(p) => Target::Terminal(p),
                 };
                 match self.control.signal(t, sig) {
                     Ok(_) => Ok(Response::Ok),

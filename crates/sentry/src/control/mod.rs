@@ -22,6 +22,7 @@ pub use stats::Stats;
 
 use crate::kernel::kernel::INIT_PID;
 use crate::kernel::signal::ExitStatus;
+use crate::kernel::tty::{signal_pgrp, Tty};
 use crate::kernel::{send, Kernel, ThreadGroup};
 use abi::signal::{SigInfo, SI_USER};
 use abi::Errno;
@@ -45,6 +46,11 @@ pub enum Target {
     All,
     /// One process, by its pid in the sandbox.
     Pid(i32),
+    /// The foreground process group of the controlling terminal of the
+    /// session of process `pid` — where the terminal's own signals (^C,
+    /// ^\, ^Z, a resize, a hangup) go; process `pid` itself if its session
+    /// has no terminal or the terminal no foreground group.
+    Terminal(i32),
 }
 
 /// The control side of one sandbox.
@@ -127,11 +133,29 @@ impl Control {
         if !(0..=64).contains(&sig) {
             return Err(Errno::EINVAL);
         }
+        if let Target::Terminal(p) = target {
+            let sid = self.k.pids.lock().groups.get(&p).map(|g| g.sid());
+            let fg = sid
+                .and_then(|sid| Tty::of_session(&self.k, sid))
+                .and_then(|t| t.foreground())
+                .filter(|&pgrp| pgrp > 0);
+            if let Some(pgrp) = fg {
+                if sig == 0 {
+                    return Ok(1);
+                }
+                return match signal_pgrp(&self.k, pgrp, sig, true) {
+                    0 => Err(Errno::ESRCH),
+                    n => Ok(n),
+                };
+            }
+        }
         let groups: Vec<Arc<ThreadGroup>> = {
             let pids = self.k.pids.lock();
             match target {
                 Target::Init => pids.groups.get(&INIT_PID).cloned().into_iter().collect(),
-                Target::Pid(p) => pids.groups.get(&p).cloned().into_iter().collect(),
+                Target::Pid(p) | Target::Terminal(p) => {
+                    pids.groups.get(&p).cloned().into_iter().collect()
+                }
                 Target::All => pids.groups.values().cloned().collect(),
             }
         };

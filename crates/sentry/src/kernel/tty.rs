@@ -201,6 +201,21 @@ impl Tty {
         })
     }
 
+    /// The controlling terminal of session `sid` of sandbox `k`, if it has one.
+    pub fn of_session(k: &Arc<Kernel>, sid: i32) -> Option<Arc<Tty>> {
+        let kw = Arc::downgrade(k);
+        let ttys: Vec<Arc<Tty>> = TTYS
+            .lock()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|t| Weak::ptr_eq(&t.k, &kw))
+            .collect();
+        ttys.into_iter().find(|t| {
+            let mut st = t.st.lock();
+            t.owner(&mut st, None).is_some_and(|o| o.tgid == sid)
+        })
+    }
+
     fn kernel(&self) -> Result<Arc<Kernel>, Errno> {
         self.k.upgrade().ok_or(Errno::EIO)
     }
