@@ -85,7 +85,13 @@ impl Kernel {
                 .copied()
                 .unwrap_or("");
             let name = if name.is_empty() { "unknown" } else { name };
-            tracing::warn!("unimplemented syscall {nr} ({name}) called by {comm}: ENOSYS");
+            // glibc registers rseq in every process it starts and carries on
+            // without it: worth a line in the debug log, not on the terminal.
+            if nr == abi::sysno::RSEQ as u64 {
+                tracing::debug!("unimplemented syscall {nr} ({name}) called by {comm}: ENOSYS");
+            } else {
+                tracing::warn!("unimplemented syscall {nr} ({name}) called by {comm}: ENOSYS");
+            }
         }
     }
 
