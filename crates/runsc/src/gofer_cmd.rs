@@ -18,6 +18,7 @@ pub fn run(args: &GoferArgs) -> i32 {
 
 fn serve(args: &GoferArgs) -> Result<(), String> {
     let sock = take_socket(args.sock_fd)?;
+    raise_nofile();
     let mounts = args
         .mounts
         .iter()
@@ -28,6 +29,21 @@ fn serve(args: &GoferArgs) -> Result<(), String> {
         mounts,
         unconfined: args.unconfined,
     })
+}
+
+/// The Gofer holds a host fd for every file the Sentry has walked to and
+/// not yet let go of, so it takes all the fds its hard limit allows: with
+/// a login shell's soft limit of 1024, a `find` over a tree of a thousand
+/// directories would otherwise fail with EMFILE inside the sandbox.
+fn raise_nofile() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let lim = getrlimit(Resource::Nofile);
+    let raised = Rlimit {
+        current: lim.maximum,
+        maximum: lim.maximum,
+    };
+    // Best effort: the limit as it was still works for smaller trees.
+    let _ = setrlimit(Resource::Nofile, raised);
 }
 
 /// Owns the inherited socket, checking it is one.
