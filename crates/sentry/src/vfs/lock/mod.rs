@@ -414,7 +414,7 @@ pub fn proc_locks() -> String {
 
 fn type_name(t: LockType) -> &'static str {
     match t {
-        LockType::Read => "READ ",
+        LockType::Read => "READ",
         LockType::Write => "WRITE",
     }
 }
