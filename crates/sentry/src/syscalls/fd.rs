@@ -1,6 +1,6 @@
 //! File descriptor operations: close, close_range, dup*, fcntl, ioctl.
 
-use super::{Arg, SysResult, SyscallArgs, Table};
+use super::{fcntl_lock, Arg, SysResult, SyscallArgs, Table};
 use crate::kernel::limits::RLIMIT_NOFILE;
 use crate::kernel::Task;
 use abi::{sysno, Errno};
@@ -20,7 +20,7 @@ pub fn register(t: &mut Table) {
         sysno::FCNTL,
         sys_fcntl,
         &[Arg::Fd, Arg::Int, Arg::Hex],
-        "record locks, leases and owners are not implemented (EINVAL)",
+        "record locks (POSIX and OFD) are the Sentry's own, not the host's; leases (F_SETLEASE, F_GETLEASE), F_NOTIFY, F_SETOWN/F_GETOWN(_EX) and F_SETSIG/F_GETSIG are not implemented (EINVAL)",
     );
     t.partial(
         sysno::IOCTL,
@@ -118,6 +118,12 @@ fn sys_fcntl(t: &mut Task, a: &SyscallArgs) -> SysResult {
         // File seals live on tmpfs regular files (memfds).
         libc::F_ADD_SEALS => crate::fs::tmpfs::add_seals(&f, a.u32(2)).map(|()| 0),
         libc::F_GET_SEALS => crate::fs::tmpfs::get_seals(&f).map(u64::from),
+        cmd @ (fcntl_lock::F_GETLK
+        | fcntl_lock::F_SETLK
+        | fcntl_lock::F_SETLKW
+        | fcntl_lock::F_OFD_GETLK
+        | fcntl_lock::F_OFD_SETLK
+        | fcntl_lock::F_OFD_SETLKW) => fcntl_lock::fcntl_lock(t, fd, &f, cmd, a.u64(2)),
         _ => Err(Errno::EINVAL),
     }
 }

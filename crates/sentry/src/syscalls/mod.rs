@@ -13,7 +13,9 @@ pub mod epoll;
 pub mod eventfd;
 pub mod fadvise;
 pub mod fallocate;
+pub mod fcntl_lock;
 pub mod fd;
+pub mod flock;
 pub mod futex;
 pub mod handle;
 pub mod identity;
@@ -122,6 +124,7 @@ impl Table {
         itimer::register(&mut t);
         posix_timer::register(&mut t);
         fd::register(&mut t);
+        flock::register(&mut t);
         pipe::register(&mut t);
         splice::register(&mut t);
         poll::register(&mut t);

@@ -3,6 +3,7 @@
 use super::file::File;
 use abi::Errno;
 use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -14,6 +15,9 @@ struct Slot {
 #[derive(Default)]
 pub struct FdTable {
     slots: Mutex<Vec<Option<Slot>>>,
+    /// This table has set POSIX record locks: closing an fd must drop the
+    /// table's locks on that file (`vfs::lock::posix_closed`).
+    posix_locks: AtomicBool,
 }
 
 impl std::fmt::Debug for FdTable {
@@ -119,19 +123,42 @@ impl FdTable {
         if i >= slots.len() {
             slots.resize(i + 1, None);
         }
-        Ok(slots[i].replace(Slot { file, cloexec }).map(|s| s.file))
+        let old = slots[i].replace(Slot { file, cloexec }).map(|s| s.file);
+        drop(slots);
+        if let Some(f) = &old {
+            self.closed(std::slice::from_ref(f));
+        }
+        Ok(old)
     }
 
     pub fn remove(&self, fd: i32) -> Result<Arc<File>, Errno> {
         if fd < 0 {
             return Err(Errno::EBADF);
         }
-        let mut slots = self.slots.lock();
-        slots
+        let f = self
+            .slots
+            .lock()
             .get_mut(fd as usize)
             .and_then(|s| s.take())
             .map(|s| s.file)
-            .ok_or(Errno::EBADF)
+            .ok_or(Errno::EBADF)?;
+        self.closed(std::slice::from_ref(&f));
+        Ok(f)
+    }
+
+    /// The owner id of this table's POSIX locks, noting that it has some.
+    pub fn posix_lock_owner(&self) -> usize {
+        self.posix_locks.store(true, Ordering::SeqCst);
+        self as *const FdTable as usize
+    }
+
+    /// Fds of `files` were closed: drop this table's POSIX locks on them.
+    fn closed(&self, files: &[Arc<File>]) {
+        if self.posix_locks.load(Ordering::SeqCst) {
+            for f in files {
+                super::lock::posix_closed(self as *const FdTable as usize, f);
+            }
+        }
     }
 
     /// close_range: remove (or, with `cloexec_only`, mark) fds in `[first, last]`.
@@ -148,6 +175,8 @@ impl FdTable {
                 closed.push(s.file);
             }
         }
+        drop(slots);
+        self.closed(&closed);
         closed
     }
 
@@ -155,6 +184,7 @@ impl FdTable {
     pub fn fork(&self) -> FdTable {
         FdTable {
             slots: Mutex::new(self.slots.lock().clone()),
+            posix_locks: AtomicBool::new(false),
         }
     }
 
@@ -169,6 +199,8 @@ impl FdTable {
                 }
             }
         }
+        drop(slots);
+        self.closed(&closed);
         closed
     }
 
@@ -184,5 +216,21 @@ impl FdTable {
 
     pub fn count(&self) -> usize {
         self.slots.lock().iter().filter(|s| s.is_some()).count()
+    }
+}
+
+/// The table's last reference is gone (its process exited): every fd closes.
+impl Drop for FdTable {
+    fn drop(&mut self) {
+        if self.posix_locks.load(Ordering::SeqCst) {
+            let files: Vec<Arc<File>> = self
+                .slots
+                .get_mut()
+                .iter()
+                .flatten()
+                .map(|s| s.file.clone())
+                .collect();
+            self.closed(&files);
+        }
     }
 }

@@ -156,6 +156,8 @@ pub struct File {
     flags: AtomicU32,
     pub pos: Mutex<i64>,
     pub dir: Mutex<DirCursor>,
+    /// What advisory locks of this file key on, once it has locked (`vfs::lock`).
+    pub lock_key: std::sync::OnceLock<super::lock::LockKey>,
 }
 
 impl std::fmt::Debug for File {
@@ -168,9 +170,11 @@ impl std::fmt::Debug for File {
 pub const SETFL_MASK: u32 =
     (libc::O_APPEND | libc::O_NONBLOCK | libc::O_DIRECT | libc::O_NOATIME | libc::O_ASYNC) as u32;
 
-/// inotify hook: the last reference to an open file is its close.
+/// inotify hook: the last reference to an open file is its close; its
+/// flock and OFD locks go with it.
 impl Drop for File {
     fn drop(&mut self) {
+        super::lock::file_released(self);
         crate::fs::inotify::closed(self);
     }
 }
@@ -193,6 +197,7 @@ impl File {
             flags: AtomicU32::new(flags & keep),
             pos: Mutex::new(0),
             dir: Mutex::new(DirCursor::default()),
+            lock_key: std::sync::OnceLock::new(),
         })
     }
 

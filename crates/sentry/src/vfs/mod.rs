@@ -6,6 +6,7 @@ pub mod dentry;
 pub mod fdtable;
 pub mod file;
 pub mod inode;
+pub mod lock;
 pub mod mount;
 pub mod namei;
 pub mod open;

@@ -9,10 +9,11 @@ use crate::kernel::current;
 use abi::Errno;
 
 /// The fixed entries of /proc.
-const FIXED: [(&str, Node); 11] = [
+const FIXED: [(&str, Node); 12] = [
     ("cpuinfo", Node::System(SystemFile::Cpuinfo)),
     ("filesystems", Node::System(SystemFile::Filesystems)),
     ("loadavg", Node::System(SystemFile::Loadavg)),
+    ("locks", Node::System(SystemFile::Locks)),
     ("meminfo", Node::System(SystemFile::Meminfo)),
     ("mounts", Node::MountsLink),
     ("stat", Node::System(SystemFile::Stat)),

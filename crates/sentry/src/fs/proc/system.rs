@@ -1,5 +1,5 @@
 //! The system-wide files of /proc: meminfo, cpuinfo, stat, uptime,
-//! loadavg, filesystems, version. Counts and times are the sandbox's.
+//! loadavg, filesystems, version, locks. Counts and times are the sandbox's.
 
 use super::{ProcFs, USER_HZ};
 use crate::kernel::{time, Kernel};
@@ -11,6 +11,7 @@ pub(super) enum SystemFile {
     Cpuinfo,
     Filesystems,
     Loadavg,
+    Locks,
     Meminfo,
     Stat,
     Uptime,
@@ -73,6 +74,7 @@ pub(super) fn generate(fs: &ProcFs, f: SystemFile) -> Result<Vec<u8>, Errno> {
         SystemFile::Cpuinfo => return Ok(fs.host.cpuinfo.clone()),
         SystemFile::Filesystems => FILESYSTEMS.to_string(),
         SystemFile::Version => version(&fs.host.release),
+        SystemFile::Locks => crate::vfs::lock::proc_locks(),
         _ => {
             let k = fs.kernel()?;
             let u = usage(fs, &k);

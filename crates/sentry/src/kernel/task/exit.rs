@@ -42,6 +42,9 @@ impl Task {
             *e = (e.0.max(user), e.1.max(total.saturating_sub(user)));
         }
         self.tg.sig.lock().tasks.remove(&self.tid);
+        // exit_files: the fds close before the parent hears of the exit,
+        // so it finds the POSIX locks released and pipe ends closed.
+        self.fds = Arc::new(crate::vfs::FdTable::new());
         release_task(&self.k, &self.tg, self.tid, status);
     }
 }
