@@ -46,10 +46,19 @@ pub fn host_cases(cfg: &Config) -> Vec<Case> {
             &py,
             &["-c", "import os, json, hashlib, subprocess; print(subprocess.run([\"echo\",\"hi\"], capture_output=True).stdout)"],
         ));
+        // sqlite takes fcntl record locks on its database and journal.
+        cases.push(host(
+            "python3-sqlite3",
+            &py,
+            &["-c", "import sqlite3, os, tempfile, shutil\nd = tempfile.mkdtemp(prefix='rvt-sqlite-')\nc = sqlite3.connect(os.path.join(d, 'x.db'))\nc.execute('create table t(a)')\nc.executemany('insert into t values(?)', [(i,) for i in range(100)])\nc.commit()\nprint(c.execute('select count(*), sum(a) from t').fetchall())\nc.close()\nshutil.rmtree(d)"],
+        ));
     }
     for c in &mut cases {
         if c.name.contains("gcc-compile") {
             c.tmp_prefix = Some("rvt-gcc-".to_string());
+        }
+        if c.name.contains("sqlite") {
+            c.tmp_prefix = Some("rvt-sqlite-".to_string());
         }
     }
     cases
