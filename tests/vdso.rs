@@ -76,7 +76,10 @@ fn time_syscalls(cfg: &Config, platform: &str, prog: &PathBuf) -> usize {
         out.status
     );
     // A line that mentions no syscall at all means strace printed nothing.
-    assert!(stderr.contains("exit_group"), "{platform}: no strace output:\n{stderr}");
+    assert!(
+        stderr.contains("exit_group"),
+        "{platform}: no strace output:\n{stderr}"
+    );
     stderr
         .lines()
         .filter(|l| {

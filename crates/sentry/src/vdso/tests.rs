@@ -44,7 +44,10 @@ fn dynamic(b: &[u8]) -> Vec<(u64, u64)> {
                 loads += 1;
                 assert_eq!(u64_at(b, p + 8), 0, "PT_LOAD offset");
                 assert_eq!(u64_at(b, p + 16), 0, "PT_LOAD vaddr");
-                assert!(u64_at(b, p + 32) <= b.len() as u64, "PT_LOAD within the image");
+                assert!(
+                    u64_at(b, p + 32) <= b.len() as u64,
+                    "PT_LOAD within the image"
+                );
             }
             PT_DYNAMIC => {
                 let mut o = u64_at(b, p + 8) as usize;
@@ -77,7 +80,10 @@ fn image_is_a_relocation_free_elf64_shared_object() {
     let shnum = u16_at(b, 60) as usize;
     for i in 0..shnum {
         let t = u32_at(b, shoff + i * 64 + 4);
-        assert!(t != SHT_RELA && t != SHT_REL, "section {i} holds relocations");
+        assert!(
+            t != SHT_RELA && t != SHT_REL,
+            "section {i} holds relocations"
+        );
     }
     let dynamic = dynamic(b);
     for (tag, _) in &dynamic {
@@ -86,7 +92,14 @@ fn image_is_a_relocation_free_elf64_shared_object() {
             "dynamic tag {tag:#x}"
         );
     }
-    for want in [DT_HASH, DT_GNU_HASH, DT_SYMTAB, DT_STRTAB, DT_VERSYM, DT_VERDEF] {
+    for want in [
+        DT_HASH,
+        DT_GNU_HASH,
+        DT_SYMTAB,
+        DT_STRTAB,
+        DT_VERSYM,
+        DT_VERDEF,
+    ] {
         assert!(dynamic.iter().any(|(t, _)| *t == want), "no tag {want:#x}");
     }
 }
@@ -129,7 +142,13 @@ fn image_exports_the_linux_symbols_with_their_version() {
             exported.insert(name, (value, versions.get(&ver).cloned()));
         }
     }
-    for f in ["clock_gettime", "gettimeofday", "time", "getcpu", "clock_getres"] {
+    for f in [
+        "clock_gettime",
+        "gettimeofday",
+        "time",
+        "getcpu",
+        "clock_getres",
+    ] {
         let vdso = format!("__vdso_{f}");
         let (addr, ver) = exported.get(&vdso).unwrap_or_else(|| panic!("{vdso}"));
         assert_eq!(ver.as_deref(), Some("LINUX_2.6"), "{vdso}");
@@ -139,7 +158,9 @@ fn image_exports_the_linux_symbols_with_their_version() {
         assert!((*addr as usize) < b.len());
     }
     // The soname glibc names the image by.
-    assert!(d.iter().any(|&(t, v)| t == 14 && cstr(b, strtab + v as usize) == "linux-vdso.so.1"));
+    assert!(d
+        .iter()
+        .any(|&(t, v)| t == 14 && cstr(b, strtab + v as usize) == "linux-vdso.so.1"));
 }
 
 #[test]
@@ -147,7 +168,9 @@ fn tsc_flags_come_from_cpuinfo() {
     let both = b"processor\t: 0\nflags\t\t: fpu tsc constant_tsc rep_good nonstop_tsc cpuid\n";
     assert!(tsc_stable(both));
     assert!(!tsc_stable(b"flags\t\t: fpu tsc constant_tsc\n"));
-    assert!(!tsc_stable(b"flags\t\t: fpu tsc nonstop_tsc_x constant_tsc\n"));
+    assert!(!tsc_stable(
+        b"flags\t\t: fpu tsc nonstop_tsc_x constant_tsc\n"
+    ));
     assert!(!tsc_stable(b""));
 }
 
@@ -166,12 +189,16 @@ fn sample_at(secs: f64, rate: f64, real_offset: i128) -> Sample {
 #[test]
 fn lines_follow_the_host_clocks() {
     let mut c = Calibration::new(0);
-    assert_eq!(c.update(sample_at(0.0, 1.0, 1 << 60)), None, "one sample is not enough");
+    assert_eq!(
+        c.update(sample_at(0.0, 1.0, 1 << 60)),
+        None,
+        "one sample is not enough"
+    );
     let (r, l) = c.update(sample_at(0.1, 1.0, 1 << 60)).unwrap();
     // Half a second later the lines read what the host does, to the ns.
     let s = sample_at(0.6, 1.0, 1 << 60);
-    for i in 0..NCLOCKS {
-        let got = i128::from(l[i].at(r, s.tsc));
+    for (i, line) in l.iter().enumerate() {
+        let got = i128::from(line.at(r, s.tsc));
         assert!((got - s.ns[i]).abs() <= 1, "line {i}: {got} vs {}", s.ns[i]);
     }
     // A TSC that trails the reference (another CPU) reads the base.
@@ -189,7 +216,10 @@ fn a_line_ahead_of_the_host_slows_down_and_never_goes_back() {
     let old = l1[MONOTONIC].at(r1, s2.tsc);
     assert!(i128::from(old) > s2.ns[MONOTONIC]);
     let (r2, l2) = c.update(s2).unwrap();
-    assert_eq!(l2[MONOTONIC].base_ns, old, "continues where the old line was");
+    assert_eq!(
+        l2[MONOTONIC].base_ns, old,
+        "continues where the old line was"
+    );
     assert!(l2[MONOTONIC].mult < l1[MONOTONIC].mult, "and runs slower");
     // One period on it has caught up with the host (within the rate change).
     let s3 = sample_at(3.0, 1.0 - 1e-4, 0);
