@@ -278,6 +278,16 @@ impl Vdso {
         Ok(Some((get(VV_TSC_REF)?, lines)))
     }
 
+    /// Line `line` now, as the vDSO computes it (None: it makes the syscall).
+    /// The Sentry answers the COARSE clocks with this, so a value read in
+    /// the vDSO is never ahead of one the syscall returns later.
+    pub fn line_now(&self, line: usize) -> Option<i128> {
+        let c = self.clock.lock();
+        let (tsc_ref, lines, _) = c.published?;
+        let l = lines.get(line)?;
+        Some(i128::from(l.at(tsc_ref, platform::tsc::rdtsc_ordered())))
+    }
+
     /// Take a sample, recompute the lines and publish them.
     fn recalibrate(&self) {
         let mut c = self.clock.lock();
