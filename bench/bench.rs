@@ -61,6 +61,17 @@ pub const ALL: &[Benchmark] = &[
         },
     },
     Benchmark {
+        name: "clock_gettime",
+        unit: "ns/op",
+        program: "clock_gettime",
+        kind: Kind::Micro {
+            probe_iters: 2000,
+            min_iters: 1000,
+            max_iters: 5_000_000,
+            ns_per_iter: |v| v,
+        },
+    },
+    Benchmark {
         name: "open_close",
         unit: "ns/op",
         program: "open_close",

@@ -19,6 +19,7 @@ pub mod fpstate;
 pub mod ptrace;
 pub(crate) mod stub;
 pub mod systrap;
+pub mod tsc;
 
 pub use abi::Regs;
 pub use fpstate::FpState;

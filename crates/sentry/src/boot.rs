@@ -231,10 +231,13 @@ pub fn build_kernel(spec: &BootSpec) -> Result<Arc<Kernel>, String> {
 
 /// [`build_kernel`] with the root filesystem described by `rootfs`.
 pub fn build_kernel_with(spec: &BootSpec, mut rootfs: RootFs) -> Result<Arc<Kernel>, String> {
+    // The vDSO's clock measures the TSC's rate from here to the end of boot.
+    let early_clock = crate::vdso::clock::sample();
     let mf = Arc::new(MemoryFile::new(MEMORY_FILE_SIZE).map_err(|e| format!("memory file: {e}"))?);
     // Host facts for /proc are read before the Gofer starts: after that
     // the Sentry opens no host path.
     let facts = proc::HostFacts::read(mf.size());
+    let tsc_stable = crate::vdso::tsc_stable(&facts.cpuinfo);
     // ... and those for /sys (once per process).
     crate::fs::sys::SysFacts::collect();
     fstype::set_mem_total(facts.mem_total);
@@ -261,6 +264,10 @@ pub fn build_kernel_with(spec: &BootSpec, mut rootfs: RootFs) -> Result<Arc<Kern
         hostname: String::new(),
     };
     let k = Kernel::new(config, platform, mf, Arc::new(ns));
+    let origin = crate::kernel::time::ns(k.boot_mono) - crate::syscalls::time::BOOT_OFFSET_NS;
+    let vdso = crate::vdso::Vdso::new(&k.mf, origin, tsc_stable, early_clock)
+        .map_err(|e| format!("vdso: {}", describe(e)))?;
+    let _ = k.vdso.set(vdso);
     procfs.set_kernel(&k);
     Ok(k)
 }

@@ -17,4 +17,5 @@ pub mod loader;
 pub mod mm;
 pub mod strace;
 pub mod syscalls;
+pub mod vdso;
 pub mod vfs;

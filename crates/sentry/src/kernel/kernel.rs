@@ -29,6 +29,8 @@ pub struct Kernel {
     pub syscalls: Table,
     /// Host monotonic time at boot: the sandbox's clock zero.
     pub boot_mono: Timespec,
+    /// The vDSO every exec maps (none in kernels built without boot).
+    pub vdso: std::sync::OnceLock<Arc<crate::vdso::Vdso>>,
     pub hostname: Mutex<Vec<u8>>,
     pub domainname: Mutex<Vec<u8>>,
     exit: Mutex<Option<ExitStatus>>,
@@ -67,6 +69,7 @@ impl Kernel {
             config,
             syscalls: Table::build(),
             boot_mono: super::time::host_monotonic(),
+            vdso: std::sync::OnceLock::new(),
             hostname: Mutex::new(hostname),
             domainname: Mutex::new(b"(none)".to_vec()),
             exit: Mutex::new(None),

@@ -38,6 +38,8 @@ pub struct LoadSpec<'a> {
     pub egid: u32,
     /// Opens the interpreter named by PT_INTERP.
     pub open_interp: &'a dyn Fn(&[u8]) -> Result<Arc<File>, Errno>,
+    /// The vDSO to map (AT_SYSINFO_EHDR), if the kernel has one.
+    pub vdso: Option<&'a Arc<crate::vdso::Vdso>>,
 }
 
 fn random_u64() -> u64 {
@@ -244,6 +246,12 @@ fn map_program(
     let mmap_base =
         page_down(stack_top - (128 << 20) - (random_u64() % (1 << 28)) * PAGE_SIZE / 16);
     mm.st.lock().mmap_base = mmap_base;
+    // The vvar page and the vDSO at the top of the mmap area, above the
+    // interpreter, where Linux 6.x puts them.
+    let vdso_base = match spec.vdso {
+        Some(v) => Some(v.map_into(mm, mmap_base)?),
+        None => None,
+    };
 
     let (lo, hi) = span(&e);
     let bias = if e.e_type == elf::ET_DYN {
@@ -303,7 +311,11 @@ fn map_program(
             .map(|p| p.vaddr + (e.phoff - p.offset) + bias)
             .unwrap_or(0),
     };
-    let auxv = vec![
+    let mut auxv = Vec::with_capacity(18);
+    if let Some(base) = vdso_base {
+        auxv.push((AT_SYSINFO_EHDR, base));
+    }
+    auxv.extend([
         // Linux's signal frame size for this CPU's XSAVE area (measured on 6.x).
         (AT_MINSIGSTKSZ, platform::fpstate::xsave_size() as u64 + 944),
         (AT_HWCAP, hwcap()),
@@ -321,7 +333,7 @@ fn map_program(
         (AT_EGID, spec.egid as u64),
         (AT_SECURE, 0),
         (AT_HWCAP2, hwcap2()),
-    ];
+    ]);
     let mut random = [0u8; 16];
     let _ = rustix::rand::getrandom(&mut random, rustix::rand::GetRandomFlags::empty());
     let layout = stack::build(

@@ -199,6 +199,11 @@ impl Mm {
                 err = Some(Errno::EACCES);
                 break;
             }
+            // Linux 6.x refuses to change the vDSO's protections.
+            if v.name == VmaName::Vdso && newprot != v.prot {
+                err = Some(Errno::EINVAL);
+                break;
+            }
             at = v.end.min(end);
         }
         if err.is_none() && at < end {

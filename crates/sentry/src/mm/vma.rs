@@ -34,6 +34,7 @@ pub enum VmaName {
     Heap,
     Stack,
     Vdso,
+    Vvar,
 }
 
 #[derive(Clone, Debug)]

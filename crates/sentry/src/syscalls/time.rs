@@ -201,15 +201,22 @@ fn fixed_now(k: &Kernel, id: i32) -> Result<Timespec, Errno> {
     let host = |c: ClockId| to_ts(clock_gettime(c));
     Ok(match id {
         CLOCK_REALTIME => realtime(),
-        CLOCK_REALTIME_COARSE => host(ClockId::RealtimeCoarse),
+        // With the vDSO's clock running, the coarse clocks are its lines.
+        CLOCK_REALTIME_COARSE => vdso_line(k, crate::vdso::clock::REALTIME)
+            .unwrap_or_else(|| host(ClockId::RealtimeCoarse)),
         CLOCK_TAI => clock_gettime_dynamic(DynamicClockId::Tai).map_or_else(|_| realtime(), to_ts),
         CLOCK_MONOTONIC | CLOCK_BOOTTIME => monotonic(k),
-        CLOCK_MONOTONIC_COARSE => from_host_monotonic(k, host(ClockId::MonotonicCoarse)),
+        CLOCK_MONOTONIC_COARSE => vdso_line(k, crate::vdso::clock::MONOTONIC)
+            .unwrap_or_else(|| from_host_monotonic(k, host(ClockId::MonotonicCoarse))),
         CLOCK_MONOTONIC_RAW => from_host_monotonic(k, host(ClockId::MonotonicRaw)),
         CLOCK_REALTIME_ALARM if alarm_clocks() => realtime(),
         CLOCK_BOOTTIME_ALARM if alarm_clocks() => monotonic(k),
         _ => return Err(Errno::EINVAL),
     })
+}
+
+fn vdso_line(k: &Kernel, line: usize) -> Option<Timespec> {
+    k.vdso.get().and_then(|v| v.line_now(line)).map(from_ns)
 }
 
 fn clock_now(t: &Task, id: i32) -> Result<Timespec, Errno> {

@@ -41,6 +41,7 @@ pub(super) fn lines(p: &Proc) -> Vec<MapLine> {
                 VmaName::Heap => b"[heap]",
                 VmaName::Stack => b"[stack]",
                 VmaName::Vdso => b"[vdso]",
+                VmaName::Vvar => b"[vvar]",
                 VmaName::None => b"",
             };
             if name.is_empty() {

@@ -52,6 +52,7 @@ pub fn load_program(
         gid: creds.gid,
         egid: creds.egid,
         open_interp: &open_interp,
+        vdso: k.vdso.get(),
     };
     let loaded = loader::load(&mm, &spec)?;
     Ok((mm, Regs::initial(loaded.entry, loaded.sp)))
