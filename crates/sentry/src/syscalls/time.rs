@@ -200,15 +200,20 @@ fn cpu_now(t: &Task, target: &CpuTarget, which: i32) -> Timespec {
 fn fixed_now(k: &Kernel, id: i32) -> Result<Timespec, Errno> {
     let host = |c: ClockId| to_ts(clock_gettime(c));
     Ok(match id {
-        CLOCK_REALTIME => realtime(),
-        // With the vDSO's clock running, the coarse clocks are its lines.
+        // With the vDSO's clock running, every clock it serves reads its
+        // lines here too, so values from the vDSO and from this syscall
+        // never go backwards against each other.
+        CLOCK_REALTIME => vdso_line(k, crate::vdso::clock::REALTIME).unwrap_or_else(realtime),
         CLOCK_REALTIME_COARSE => vdso_line(k, crate::vdso::clock::REALTIME)
             .unwrap_or_else(|| host(ClockId::RealtimeCoarse)),
         CLOCK_TAI => clock_gettime_dynamic(DynamicClockId::Tai).map_or_else(|_| realtime(), to_ts),
-        CLOCK_MONOTONIC | CLOCK_BOOTTIME => monotonic(k),
+        CLOCK_MONOTONIC | CLOCK_BOOTTIME => {
+            vdso_line(k, crate::vdso::clock::MONOTONIC).unwrap_or_else(|| monotonic(k))
+        }
         CLOCK_MONOTONIC_COARSE => vdso_line(k, crate::vdso::clock::MONOTONIC)
             .unwrap_or_else(|| from_host_monotonic(k, host(ClockId::MonotonicCoarse))),
-        CLOCK_MONOTONIC_RAW => from_host_monotonic(k, host(ClockId::MonotonicRaw)),
+        CLOCK_MONOTONIC_RAW => vdso_line(k, crate::vdso::clock::MONOTONIC_RAW)
+            .unwrap_or_else(|| from_host_monotonic(k, host(ClockId::MonotonicRaw))),
         CLOCK_REALTIME_ALARM if alarm_clocks() => realtime(),
         CLOCK_BOOTTIME_ALARM if alarm_clocks() => monotonic(k),
         _ => return Err(Errno::EINVAL),
