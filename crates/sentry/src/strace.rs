@@ -78,6 +78,17 @@ fn arg(t: &Task, kind: Arg, args: &SyscallArgs, i: usize, res: &Result<u64, Errn
 
 /// Print the line for a finished syscall.
 pub fn print(t: &Task, nr: u64, args: &SyscallArgs, res: &Result<u64, Errno>) {
+    line(t, nr, args, res, None);
+}
+
+/// The line of a syscall that does not return (exit, exit_group), printed
+/// before it runs, as strace does ("= ?"): once it ran, the sandbox may be
+/// gone before a line printed afterwards gets out.
+pub fn print_noreturn(t: &Task, nr: u64, args: &SyscallArgs) {
+    line(t, nr, args, &Ok(0), Some("?"));
+}
+
+fn line(t: &Task, nr: u64, args: &SyscallArgs, res: &Result<u64, Errno>, shown_ret: Option<&str>) {
     let entry = t.k.syscalls.get(nr);
     let name = entry
         .map(|e| e.name)
@@ -90,10 +101,11 @@ pub fn print(t: &Task, nr: u64, args: &SyscallArgs, res: &Result<u64, Errno>) {
         .enumerate()
         .map(|(i, &k)| arg(t, k, args, i, res))
         .collect();
-    let ret = match res {
-        Ok(v) if *v > 0xffff_ffff => format!("{v:#x}"),
-        Ok(v) => format!("{}", *v as i64),
-        Err(e) => format!("-1 {}", e.name()),
+    let ret = match (shown_ret, res) {
+        (Some(r), _) => r.to_string(),
+        (None, Ok(v)) if *v > 0xffff_ffff => format!("{v:#x}"),
+        (None, Ok(v)) => format!("{}", *v as i64),
+        (None, Err(e)) => format!("-1 {}", e.name()),
     };
     let line = format!(
         "[pid {:>5}] {}({}) = {}\n",

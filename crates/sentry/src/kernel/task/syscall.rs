@@ -13,6 +13,10 @@ impl Task {
         let k = self.k.clone();
         let _current = crate::kernel::current::enter(self.tid, &self.tg);
         let entry = k.syscalls.get(nr);
+        let noreturn = nr == abi::sysno::EXIT as u64 || nr == abi::sysno::EXIT_GROUP as u64;
+        if k.config.strace && noreturn {
+            crate::strace::print_noreturn(self, nr, &args);
+        }
         let res = match entry.and_then(|e| e.handler) {
             Some(h) => h(self, &args),
             None => match entry.map(|e| e.tier) {
@@ -23,7 +27,7 @@ impl Task {
                 }
             },
         };
-        if k.config.strace {
+        if k.config.strace && !noreturn {
             crate::strace::print(self, nr, &args, &res);
         }
         // Restart codes never reach the application: signal delivery decides
