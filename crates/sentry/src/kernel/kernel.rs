@@ -31,6 +31,8 @@ pub struct Kernel {
     pub boot_mono: Timespec,
     pub hostname: Mutex<Vec<u8>>,
     pub domainname: Mutex<Vec<u8>>,
+    /// System V IPC objects (the sandbox's one IPC namespace).
+    pub ipc: Arc<super::ipc::IpcNamespace>,
     exit: Mutex<Option<ExitStatus>>,
     exit_cv: Condvar,
     logged_unimplemented: Mutex<HashSet<u64>>,
@@ -61,6 +63,7 @@ impl Kernel {
         };
         Arc::new(Kernel {
             platform,
+            ipc: super::ipc::IpcNamespace::new(mf.clone()),
             mf,
             mounts,
             pids: Mutex::new(PidTable::default()),

@@ -41,6 +41,8 @@ impl Task {
             let mut e = self.tg.exit_times.lock();
             *e = (e.0.max(user), e.1.max(total.saturating_sub(user)));
         }
+        // The last user of the address space drops its System V shm attaches.
+        crate::kernel::ipc::shm::exit_mm(&self.mm, self.tg.tgid);
         self.tg.sig.lock().tasks.remove(&self.tid);
         release_task(&self.k, &self.tg, self.tid, status);
     }
@@ -60,6 +62,7 @@ pub fn release_task(k: &Arc<Kernel>, tg: &Arc<ThreadGroup>, tid: i32, status: Ex
         let status = tg.group_exit_status().unwrap_or(status);
         *tg.exit_status.lock() = Some(status);
         tg.posix_timers.clear();
+        k.ipc.exit_process(tg.tgid);
         k.thread_group_exited(tg, status);
     }
 }
