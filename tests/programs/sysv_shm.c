@@ -408,6 +408,27 @@ static void control(void)
 	SHOW(shmctl(id, SHM_LOCK, NULL));
 }
 
+/* The limits as /proc/sys shows them (Linux's defaults here and on the test host). */
+static void sysctls(void)
+{
+	printf("-- /proc/sys/kernel\n");
+	const char *names[] = { "shmmax", "shmall", "shmmni", "sem", "msgmax", "msgmnb", "msgmni" };
+	for (unsigned i = 0; i < sizeof names / sizeof *names; i++) {
+		char path[64], buf[128];
+		snprintf(path, sizeof path, "/proc/sys/kernel/%s", names[i]);
+		int fd = open(path, O_RDONLY);
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+		if (n < 0) {
+			printf("%s: %s\n", names[i], errno_name(errno));
+		} else {
+			buf[n] = 0;
+			printf("%s: %s", names[i], buf);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "exec-child") == 0) {
@@ -425,6 +446,7 @@ int main(int argc, char **argv)
 	addresses();
 	removal(key);
 	control();
+	sysctls();
 	cleanup();
 	tmpdir_leave();
 	return 0;

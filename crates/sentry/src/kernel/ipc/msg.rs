@@ -147,7 +147,7 @@ impl MsgRegistry {
                 let o = tb.get_serial_mut(id, serial).ok_or(Errno::EIDRM)?;
                 o.perm.check(&creds, 0o222)?;
                 let q = &mut o.data;
-                if q.cbytes + len <= q.qbytes && q.msgs.len() as u64 + 1 <= q.qbytes {
+                if q.cbytes + len <= q.qbytes && (q.msgs.len() as u64) < q.qbytes {
                     if let Some(m) = msg.take() {
                         q.msgs.push_back(m);
                     }

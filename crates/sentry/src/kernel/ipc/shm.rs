@@ -394,7 +394,7 @@ pub fn attach_address(addr: u64, flags: u32) -> Result<u64, Errno> {
         }
         return Ok(0);
     }
-    if addr % SHMLBA == 0 {
+    if addr.is_multiple_of(SHMLBA) {
         return Ok(addr);
     }
     if flags & SHM_RND == 0 {
@@ -457,7 +457,7 @@ pub fn map_attach(
 /// shmdt(2): unmap the attach whose first page is at `addr`, with every
 /// piece of it up to the segment's size.
 pub fn detach_at(mm: &Mm, addr: u64) -> Result<(), Errno> {
-    if addr % PAGE_SIZE != 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     let first: Option<(*const (), u64)> = {
