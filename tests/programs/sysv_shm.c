@@ -92,6 +92,31 @@ static void check_map_key(void *addr, key_t key)
 	printf("maps names the key: %s\n", found ? "yes" : "NO");
 }
 
+/* The header of each /proc/sysvipc file, and the shm line of `key` (without ids, pids, times). */
+static void proc_sysvipc(key_t key)
+{
+	const char *files[] = { "/proc/sysvipc/shm", "/proc/sysvipc/sem", "/proc/sysvipc/msg" };
+	for (int i = 0; i < 3; i++) {
+		FILE *f = fopen(files[i], "r");
+		char line[512];
+		if (!f) {
+			printf("%s: %s\n", files[i], errno_name(errno));
+			continue;
+		}
+		if (fgets(line, sizeof line, f))
+			printf("%s: %s", files[i], line);
+		while (i == 0 && fgets(line, sizeof line, f)) {
+			int k, id;
+			unsigned perms, nattch, uid;
+			unsigned long size;
+			if (sscanf(line, "%d %d %o %lu %*d %*d %u %u", &k, &id, &perms, &size, &nattch, &uid) == 6 &&
+			    k == key)
+				printf("shm line: perms %o size %lu nattch %u uid %u\n", perms, size, nattch, uid);
+		}
+		fclose(f);
+	}
+}
+
 /* A free range of `len` bytes. */
 static char *free_range(size_t len)
 {
@@ -333,6 +358,7 @@ static void removal(key_t key)
 	char *p = shmat(id, NULL, 0);
 	CHECK(p != (void *)-1);
 	check_map_key(p, key);
+	proc_sysvipc(key);
 	int go[2], back[2];
 	MUST(pipe(go));
 	MUST(pipe(back));

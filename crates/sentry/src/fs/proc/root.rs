@@ -9,7 +9,7 @@ use crate::kernel::current;
 use abi::Errno;
 
 /// The fixed entries of /proc.
-const FIXED: [(&str, Node); 11] = [
+const FIXED: [(&str, Node); 12] = [
     ("cpuinfo", Node::System(SystemFile::Cpuinfo)),
     ("filesystems", Node::System(SystemFile::Filesystems)),
     ("loadavg", Node::System(SystemFile::Loadavg)),
@@ -17,6 +17,7 @@ const FIXED: [(&str, Node); 11] = [
     ("mounts", Node::MountsLink),
     ("stat", Node::System(SystemFile::Stat)),
     ("sys", Node::SysDir("")),
+    ("sysvipc", Node::SysvIpcDir),
     ("uptime", Node::System(SystemFile::Uptime)),
     ("version", Node::System(SystemFile::Version)),
     ("self", Node::SelfLink),
