@@ -6,6 +6,7 @@
 //! application memory without `unsafe`.
 
 pub mod errno;
+pub mod ipc;
 pub mod signal;
 pub mod structs;
 pub mod sysno;

@@ -33,6 +33,8 @@ pub struct Kernel {
     pub vdso: std::sync::OnceLock<Arc<crate::vdso::Vdso>>,
     pub hostname: Mutex<Vec<u8>>,
     pub domainname: Mutex<Vec<u8>>,
+    /// System V IPC objects (the sandbox's one IPC namespace).
+    pub ipc: Arc<super::ipc::IpcNamespace>,
     exit: Mutex<Option<ExitStatus>>,
     exit_cv: Condvar,
     logged_unimplemented: Mutex<HashSet<u64>>,
@@ -63,6 +65,7 @@ impl Kernel {
         };
         Arc::new(Kernel {
             platform,
+            ipc: super::ipc::IpcNamespace::new(mf.clone()),
             mf,
             mounts,
             pids: Mutex::new(PidTable::default()),

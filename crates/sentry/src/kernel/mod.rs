@@ -7,6 +7,7 @@ pub mod freeze;
 pub mod fs_context;
 pub mod futex;
 pub mod hostsig;
+pub mod ipc;
 pub mod itimer;
 pub mod kernel;
 pub mod ldisc;

@@ -49,6 +49,8 @@ impl Mm {
             mmap_base: st.mmap_base,
             layout: st.layout.clone(),
         };
+        // Objects that count their mappers (System V shm) get their own copy.
+        cst.vmas.replace_backings(|m| m.fork_copy());
         // The child mirrors nothing yet; every frame gains a reference.
         let pmas: Vec<_> = cst.pmas.iter().copied().collect();
         for p in pmas {

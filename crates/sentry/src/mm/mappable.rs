@@ -1,6 +1,7 @@
 //! What a file must offer to be mapped into an address space.
 
 use abi::Errno;
+use std::sync::Arc;
 
 /// A source of MemoryFile frames for file offsets: tmpfs files hand out their
 /// own frames; other files fill a page cache in the MemoryFile.
@@ -26,5 +27,18 @@ pub trait Mappable: Send + Sync {
     /// Gofer). Files whose data is the MemoryFile have nothing to do.
     fn sync(&self, _off: u64, _len: u64) -> Result<(), Errno> {
         Ok(())
+    }
+
+    /// The concrete object, for owners that must recognise their own
+    /// mappings among an address space's areas (System V shm attachments).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
+
+    /// What a fork(2) child's copy of an area backed by this maps instead
+    /// of sharing this very object (an shm attachment counts its
+    /// attaches); None shares it.
+    fn fork_copy(&self) -> Option<Arc<dyn Mappable>> {
+        None
     }
 }

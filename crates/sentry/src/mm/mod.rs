@@ -10,6 +10,7 @@
 //! and before the MemoryFile allocator's lock. Nothing called with file locks
 //! held may take `Mm::st`.
 
+pub mod areas;
 pub mod fault;
 pub mod fork;
 pub mod io;

@@ -242,6 +242,27 @@ impl VmaSet {
         }
     }
 
+    /// Replace the backing object of file-backed areas where `f` gives a
+    /// new one; areas sharing an object get the same replacement.
+    pub fn replace_backings(
+        &mut self,
+        mut f: impl FnMut(&Arc<dyn Mappable>) -> Option<Arc<dyn Mappable>>,
+    ) {
+        let mut done: Vec<(*const (), Arc<dyn Mappable>)> = Vec::new();
+        for v in self.map.values_mut() {
+            let Backing::File { m, .. } = &mut v.backing else {
+                continue;
+            };
+            let key = Arc::as_ptr(m) as *const ();
+            if let Some((_, new)) = done.iter().find(|(k, _)| *k == key) {
+                *m = new.clone();
+            } else if let Some(new) = f(m) {
+                done.push((key, new.clone()));
+                *m = new;
+            }
+        }
+    }
+
     /// The highest free gap of `len` bytes whose end is at most `top` and start at least `bottom`.
     pub fn find_free_top_down(&self, len: u64, bottom: u64, top: u64) -> Option<u64> {
         let mut hi = top;

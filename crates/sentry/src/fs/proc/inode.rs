@@ -3,7 +3,7 @@
 
 use super::pid::{PidFile, PidLink, PidRef};
 use super::system::SystemFile;
-use super::{fd, pid, root, seq, sys, system, ProcFs, PROC_SUPER_MAGIC};
+use super::{fd, pid, root, seq, sys, system, sysvipc, ProcFs, PROC_SUPER_MAGIC};
 use crate::vfs::file::FileOps;
 use crate::vfs::inode::{S_IFDIR, S_IFLNK, S_IFREG};
 use crate::vfs::{Attr, DirEntry, FileType, FsInfo, Inode, NewNode, Owner, Path, SetAttr};
@@ -28,6 +28,10 @@ pub(super) enum Node {
     SysDir(&'static str),
     /// A file under /proc/sys, by its index in the sysctl table.
     Sysctl(usize),
+    /// /proc/sysvipc
+    SysvIpcDir,
+    /// /proc/sysvipc/{msg,sem,shm}
+    SysvIpc(u8),
     /// /proc/PID, or /proc/PID/task/TID.
     Pid(PidRef),
     PidFile(PidRef, PidFile),
@@ -47,6 +51,7 @@ impl Node {
         match self {
             Node::Root
             | Node::SysDir(_)
+            | Node::SysvIpcDir
             | Node::Pid(_)
             | Node::TaskDir(_)
             | Node::FdDir(_)
@@ -56,9 +61,11 @@ impl Node {
             | Node::MountsLink
             | Node::PidLink(..)
             | Node::Fd(..) => FileType::Symlink,
-            Node::System(_) | Node::Sysctl(_) | Node::PidFile(..) | Node::FdInfo(..) => {
-                FileType::Regular
-            }
+            Node::System(_)
+            | Node::Sysctl(_)
+            | Node::SysvIpc(_)
+            | Node::PidFile(..)
+            | Node::FdInfo(..) => FileType::Regular,
         }
     }
 
@@ -91,6 +98,8 @@ impl Node {
             Node::MountsLink => 4,
             Node::System(f) => 16 + f as u64,
             Node::Sysctl(i) => 0x1000 + i as u64,
+            Node::SysvIpcDir => 0x2000,
+            Node::SysvIpc(i) => 0x2001 + u64::from(i),
             Node::SysDir(p) => 0x10_0000 + (sys::path_hash(p) & 0xf_ffff),
             Node::Pid(r) => of_pid(r, 0, 0),
             Node::PidFile(r, f) => of_pid(r, 1, f as u64),
@@ -129,6 +138,7 @@ impl ProcInode {
         match self.node {
             Node::Root => root::entries(&self.fs),
             Node::SysDir(p) => Ok(sys::entries(p)),
+            Node::SysvIpcDir => Ok(sysvipc::entries()),
             Node::Pid(r) => pid::entries(&self.fs, r),
             Node::TaskDir(tgid) => pid::task_entries(&self.fs, tgid),
             Node::FdDir(r) => fd::entries(&self.fs, r, false),
@@ -142,6 +152,7 @@ impl ProcInode {
         match self.node {
             Node::System(f) => system::generate(&self.fs, f),
             Node::Sysctl(i) => sys::generate(&self.fs, i),
+            Node::SysvIpc(i) => sysvipc::generate(&self.fs, i),
             Node::PidFile(r, f) => pid::generate(&self.fs, r, f),
             Node::FdInfo(r, n) => fd::info(&self.fs, r, n),
             _ => Err(Errno::EISDIR),
@@ -154,7 +165,7 @@ impl ProcInode {
             Node::PidFile(_, f) => pid::check_write(f),
             Node::Sysctl(i) => sys::check_write(i),
             // Linux's system-wide proc files have no write operation: EIO.
-            Node::System(_) => Err(Errno::EIO),
+            Node::System(_) | Node::SysvIpc(_) => Err(Errno::EIO),
             _ => Err(Errno::EINVAL),
         }
     }
@@ -199,6 +210,8 @@ impl Inode for ProcInode {
             }
             Node::System(_) => (0o444, 1, 0),
             Node::SysDir(_) => (0o555, 1, 0),
+            Node::SysvIpcDir => (0o555, 2, 0),
+            Node::SysvIpc(_) => (0o444, 1, 0),
             Node::Sysctl(i) => (sys::mode(i), 1, 0),
             Node::Pid(r) => (0o555, pid::nlink(r), 0),
             Node::PidFile(_, f) => (f.mode(), 1, 0),
@@ -278,6 +291,7 @@ impl Inode for ProcInode {
         let node = match self.node {
             Node::Root => root::lookup(&self.fs, name)?,
             Node::SysDir(p) => sys::lookup(p, name)?,
+            Node::SysvIpcDir => sysvipc::lookup(name)?,
             Node::Pid(r) => pid::lookup(&self.fs, r, name)?,
             Node::TaskDir(tgid) => pid::task_lookup(&self.fs, tgid, name)?,
             Node::FdDir(r) => fd::lookup(&self.fs, r, name, false)?,

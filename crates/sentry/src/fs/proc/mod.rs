@@ -27,6 +27,7 @@ mod seq;
 mod stat;
 mod sys;
 mod system;
+mod sysvipc;
 #[cfg(test)]
 mod tests;
 

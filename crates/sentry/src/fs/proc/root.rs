@@ -18,6 +18,7 @@ const FIXED: [(&str, Node); 12] = [
     ("mounts", Node::MountsLink),
     ("stat", Node::System(SystemFile::Stat)),
     ("sys", Node::SysDir("")),
+    ("sysvipc", Node::SysvIpcDir),
     ("uptime", Node::System(SystemFile::Uptime)),
     ("version", Node::System(SystemFile::Version)),
     ("self", Node::SelfLink),

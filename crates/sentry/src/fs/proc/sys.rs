@@ -7,7 +7,7 @@ use crate::kernel::creds::CAP_LAST_CAP;
 use crate::kernel::pids::PID_MAX;
 use crate::mm::MMAP_MIN_ADDR;
 use crate::vfs::fdtable::NR_OPEN;
-use abi::Errno;
+use abi::{ipc, Errno};
 
 #[derive(Clone, Copy, Debug)]
 enum Value {
@@ -32,8 +32,11 @@ const fn ctl(path: &'static str, mode: u32, value: Value) -> Sysctl {
     Sysctl { path, mode, value }
 }
 
+/// SEMMSL, SEMMNS, SEMOPM, SEMMNI, tab-separated.
+const SEM: &str = "32000\t1024000000\t500\t32000";
+
 /// Sorted by path, so directories list in order.
-const SYSCTLS: [Sysctl; 22] = [
+const SYSCTLS: [Sysctl; 29] = [
     ctl("fs/file-max", 0o644, Value::Num(i64::MAX as u64)),
     ctl("fs/nr_open", 0o644, Value::Num(NR_OPEN)),
     ctl("fs/pipe-max-size", 0o644, Value::Num(1 << 20)),
@@ -44,6 +47,9 @@ const SYSCTLS: [Sysctl; 22] = [
     ),
     ctl("kernel/domainname", 0o644, Value::Domainname),
     ctl("kernel/hostname", 0o644, Value::Hostname),
+    ctl("kernel/msgmax", 0o644, Value::Num(ipc::MSGMAX as u64)),
+    ctl("kernel/msgmnb", 0o644, Value::Num(ipc::MSGMNB as u64)),
+    ctl("kernel/msgmni", 0o644, Value::Num(ipc::MSGMNI as u64)),
     ctl("kernel/ngroups_max", 0o444, Value::Num(65536)),
     ctl("kernel/osrelease", 0o444, Value::OsRelease),
     ctl("kernel/ostype", 0o444, Value::Text("Linux")),
@@ -54,6 +60,10 @@ const SYSCTLS: [Sysctl; 22] = [
     ctl("kernel/random/entropy_avail", 0o444, Value::Num(256)),
     ctl("kernel/random/poolsize", 0o444, Value::Num(256)),
     ctl("kernel/random/uuid", 0o444, Value::Uuid),
+    ctl("kernel/sem", 0o644, Value::Text(SEM)),
+    ctl("kernel/shmall", 0o644, Value::Num(ipc::SHMALL)),
+    ctl("kernel/shmmax", 0o644, Value::Num(ipc::SHMMAX)),
+    ctl("kernel/shmmni", 0o644, Value::Num(ipc::SHMMNI)),
     ctl("kernel/threads-max", 0o644, Value::Num(63432)),
     ctl("net/core/somaxconn", 0o644, Value::Num(4096)),
     ctl("vm/max_map_count", 0o644, Value::Num(65530)),
@@ -179,4 +189,16 @@ pub(super) fn write(fs: &ProcFs, i: usize, data: &[u8], total: u64) -> Result<u6
         .unwrap_or(data.len());
     *slot.lock() = data[..end.min(UTS_LEN)].to_vec();
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sem_line_is_the_limits() {
+        use abi::ipc::*;
+        assert_eq!(
+            super::SEM,
+            format!("{SEMMSL}\t{SEMMNS}\t{SEMOPM}\t{SEMMNI}")
+        );
+    }
 }

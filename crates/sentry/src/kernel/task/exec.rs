@@ -112,6 +112,7 @@ impl Task {
             self.clear_child_tid = 0;
         }
         self.robust_list = (0, 0);
+        crate::kernel::ipc::shm::exit_mm(&self.mm, self.tg.tgid);
         self.mm = mm;
         self.regs = regs;
         self.fp = FpState::initial();

@@ -41,6 +41,8 @@ impl Task {
             let mut e = self.tg.exit_times.lock();
             *e = (e.0.max(user), e.1.max(total.saturating_sub(user)));
         }
+        // The last user of the address space drops its System V shm attaches.
+        crate::kernel::ipc::shm::exit_mm(&self.mm, self.tg.tgid);
         self.tg.sig.lock().tasks.remove(&self.tid);
         // exit_files: the fds close before the parent hears of the exit,
         // so it finds the POSIX locks released and pipe ends closed.
@@ -63,6 +65,7 @@ pub fn release_task(k: &Arc<Kernel>, tg: &Arc<ThreadGroup>, tid: i32, status: Ex
         let status = tg.group_exit_status().unwrap_or(status);
         *tg.exit_status.lock() = Some(status);
         tg.posix_timers.clear();
+        k.ipc.exit_process(tg.tgid);
         k.thread_group_exited(tg, status);
     }
 }
