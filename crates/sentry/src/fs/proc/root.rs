@@ -9,7 +9,7 @@ use crate::kernel::current;
 use abi::Errno;
 
 /// The fixed entries of /proc.
-const FIXED: [(&str, Node); 12] = [
+const FIXED: [(&str, Node); 13] = [
     ("cpuinfo", Node::System(SystemFile::Cpuinfo)),
     ("filesystems", Node::System(SystemFile::Filesystems)),
     ("loadavg", Node::System(SystemFile::Loadavg)),
