@@ -209,6 +209,13 @@ fn sys_bind(t: &mut Task, a: &SyscallArgs) -> SysResult {
         return Ok(0);
     }
     if ep.addr().is_some() {
+        // Linux makes the file before it notices: an existing name wins.
+        if let Requested::Addr(UnixAddr::Path(path)) = &req {
+            let start = t.start_dir(libc::AT_FDCWD, path)?;
+            if t.with_walk(|w| w.walk(&start, path, false)).is_ok() {
+                return Err(Errno::EADDRINUSE);
+            }
+        }
         return Err(Errno::EINVAL);
     }
     let ns = t.k.unix.clone();
@@ -306,4 +313,26 @@ fn sys_shutdown(t: &mut Task, a: &SyscallArgs) -> SysResult {
     }
     sock(&f)?.ep.shutdown(how != 1, how != 0);
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_and_types() {
+        let st = crate::net::SOCK_STREAM;
+        assert_eq!(check_create(AF_INET, st, 0).err(), Some(Errno::EAFNOSUPPORT));
+        assert_eq!(check_create(AF_INET6, st, 0).err(), Some(Errno::EAFNOSUPPORT));
+        assert_eq!(check_create(16, st, 0).err(), Some(Errno::EAFNOSUPPORT));
+        assert_eq!(check_create(1, 12, 0).err(), Some(Errno::EINVAL));
+        assert_eq!(check_create(1, st | 0x1000, 0).err(), Some(Errno::EINVAL));
+        assert_eq!(check_create(1, 0, 0).err(), Some(Errno::ESOCKTNOSUPPORT));
+        assert_eq!(check_create(1, st, 2).err(), Some(Errno::EPROTONOSUPPORT));
+        assert_eq!(
+            check_create(1, st | SOCK_CLOEXEC, 1),
+            Ok((SockType::Stream, SOCK_CLOEXEC))
+        );
+        assert_eq!(check_create(1, 3, 0).map(|x| x.0), Ok(SockType::Dgram));
+    }
 }

@@ -207,6 +207,11 @@ impl Endpoint {
             if let Some(e) = st.err.take() {
                 return Err(e);
             }
+            // A nonblocking datagram read answers EAGAIN before it looks
+            // at shutdown; seqpacket reads see end of file first.
+            if o.nonblock && self.ty == SockType::Dgram {
+                return Err(Errno::EAGAIN);
+            }
             if st.shut_rd {
                 return Ok(Received::default());
             }
