@@ -301,8 +301,9 @@ impl CmsgOut {
             self.flags |= MSG_CTRUNC;
             copy = self.left;
         }
+        // The header says how much was really written.
         let mut b = Vec::with_capacity(cmlen);
-        b.extend_from_slice(&(cmlen as u64).to_ne_bytes());
+        b.extend_from_slice(&copy.to_ne_bytes());
         b.extend_from_slice(&SOL_SOCKET.to_ne_bytes());
         b.extend_from_slice(&ty.to_ne_bytes());
         b.extend_from_slice(data);

@@ -108,11 +108,11 @@ impl Ucred {
         }
     }
 
-    /// No credentials: pid 0 and the overflow ids.
+    /// No credentials: pid 0 and invalid ids (-1).
     pub const NONE: Ucred = Ucred {
         pid: 0,
-        uid: 65534,
-        gid: 65534,
+        uid: u32::MAX,
+        gid: u32::MAX,
     };
 
     pub fn to_bytes(self) -> [u8; 12] {
