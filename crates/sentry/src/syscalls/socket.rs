@@ -7,7 +7,9 @@ use crate::kernel::limits::RLIMIT_NOFILE;
 use crate::kernel::Task;
 use crate::net::unix::addr::{self, Requested, UnixAddr};
 use crate::net::unix::{socket_of, Endpoint, SockType, Ucred, UnixSocket};
-use crate::net::{AF_UNIX, AF_UNSPEC, SOCKADDR_STORAGE, SOCK_CLOEXEC, SOCK_MAX, SOCK_NONBLOCK, SOCK_TYPE_MASK};
+use crate::net::{
+    AF_UNIX, AF_UNSPEC, SOCKADDR_STORAGE, SOCK_CLOEXEC, SOCK_MAX, SOCK_NONBLOCK, SOCK_TYPE_MASK,
+};
 use crate::vfs::File;
 use abi::{sysno, Errno};
 use std::sync::Arc;
@@ -15,23 +17,43 @@ use std::sync::Arc;
 const FAMILY_NOTE: &str = "AF_UNIX only; inet sockets come with the network stack";
 
 pub fn register(t: &mut Table) {
-    t.partial(sysno::SOCKET, sys_socket, &[Arg::Int, Arg::Hex, Arg::Int], FAMILY_NOTE);
+    t.partial(
+        sysno::SOCKET,
+        sys_socket,
+        &[Arg::Int, Arg::Hex, Arg::Int],
+        FAMILY_NOTE,
+    );
     t.partial(
         sysno::SOCKETPAIR,
         sys_socketpair,
         &[Arg::Int, Arg::Hex, Arg::Int, Arg::Ptr],
         FAMILY_NOTE,
     );
-    t.partial(sysno::BIND, sys_bind, &[Arg::Fd, Arg::Ptr, Arg::Int], FAMILY_NOTE);
+    t.partial(
+        sysno::BIND,
+        sys_bind,
+        &[Arg::Fd, Arg::Ptr, Arg::Int],
+        FAMILY_NOTE,
+    );
     t.partial(sysno::LISTEN, sys_listen, &[Arg::Fd, Arg::Int], FAMILY_NOTE);
-    t.partial(sysno::ACCEPT, sys_accept, &[Arg::Fd, Arg::Ptr, Arg::Ptr], FAMILY_NOTE);
+    t.partial(
+        sysno::ACCEPT,
+        sys_accept,
+        &[Arg::Fd, Arg::Ptr, Arg::Ptr],
+        FAMILY_NOTE,
+    );
     t.partial(
         sysno::ACCEPT4,
         sys_accept4,
         &[Arg::Fd, Arg::Ptr, Arg::Ptr, Arg::Hex],
         FAMILY_NOTE,
     );
-    t.partial(sysno::CONNECT, sys_connect, &[Arg::Fd, Arg::Ptr, Arg::Int], FAMILY_NOTE);
+    t.partial(
+        sysno::CONNECT,
+        sys_connect,
+        &[Arg::Fd, Arg::Ptr, Arg::Int],
+        FAMILY_NOTE,
+    );
     t.partial(
         sysno::GETSOCKNAME,
         sys_getsockname,
@@ -44,7 +66,12 @@ pub fn register(t: &mut Table) {
         &[Arg::Fd, Arg::Ptr, Arg::Ptr],
         FAMILY_NOTE,
     );
-    t.partial(sysno::SHUTDOWN, sys_shutdown, &[Arg::Fd, Arg::Int], FAMILY_NOTE);
+    t.partial(
+        sysno::SHUTDOWN,
+        sys_shutdown,
+        &[Arg::Fd, Arg::Int],
+        FAMILY_NOTE,
+    );
 }
 
 /// AF_MAX: families at or above it are EAFNOSUPPORT before anything else.
@@ -147,7 +174,9 @@ fn sys_socketpair(t: &mut Task, a: &SyscallArgs) -> SysResult {
 }
 
 fn check_inet_flags(ty: u32) -> Result<(), Errno> {
-    if (ty & !SOCK_TYPE_MASK) & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 || ty & SOCK_TYPE_MASK >= SOCK_MAX {
+    if (ty & !SOCK_TYPE_MASK) & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0
+        || ty & SOCK_TYPE_MASK >= SOCK_MAX
+    {
         return Err(Errno::EINVAL);
     }
     Ok(())
@@ -322,8 +351,14 @@ mod tests {
     #[test]
     fn families_and_types() {
         let st = crate::net::SOCK_STREAM;
-        assert_eq!(check_create(AF_INET, st, 0).err(), Some(Errno::EAFNOSUPPORT));
-        assert_eq!(check_create(AF_INET6, st, 0).err(), Some(Errno::EAFNOSUPPORT));
+        assert_eq!(
+            check_create(AF_INET, st, 0).err(),
+            Some(Errno::EAFNOSUPPORT)
+        );
+        assert_eq!(
+            check_create(AF_INET6, st, 0).err(),
+            Some(Errno::EAFNOSUPPORT)
+        );
         assert_eq!(check_create(16, st, 0).err(), Some(Errno::EAFNOSUPPORT));
         assert_eq!(check_create(1, 12, 0).err(), Some(Errno::EINVAL));
         assert_eq!(check_create(1, st | 0x1000, 0).err(), Some(Errno::EINVAL));

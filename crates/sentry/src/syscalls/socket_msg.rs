@@ -24,7 +24,14 @@ pub fn register(t: &mut Table) {
     t.partial(
         sysno::SENDTO,
         sys_sendto,
-        &[Arg::Fd, Arg::InBuf(2), Arg::Int, Arg::Hex, Arg::Ptr, Arg::Int],
+        &[
+            Arg::Fd,
+            Arg::InBuf(2),
+            Arg::Int,
+            Arg::Hex,
+            Arg::Ptr,
+            Arg::Int,
+        ],
         NOTE,
     );
     t.partial(
@@ -33,8 +40,18 @@ pub fn register(t: &mut Table) {
         &[Arg::Fd, Arg::OutBuf, Arg::Int, Arg::Hex, Arg::Ptr, Arg::Ptr],
         NOTE,
     );
-    t.partial(sysno::SENDMSG, sys_sendmsg, &[Arg::Fd, Arg::Ptr, Arg::Hex], NOTE);
-    t.partial(sysno::RECVMSG, sys_recvmsg, &[Arg::Fd, Arg::Ptr, Arg::Hex], NOTE);
+    t.partial(
+        sysno::SENDMSG,
+        sys_sendmsg,
+        &[Arg::Fd, Arg::Ptr, Arg::Hex],
+        NOTE,
+    );
+    t.partial(
+        sysno::RECVMSG,
+        sys_recvmsg,
+        &[Arg::Fd, Arg::Ptr, Arg::Hex],
+        NOTE,
+    );
     t.partial(
         sysno::SENDMMSG,
         sys_sendmmsg,
@@ -331,8 +348,7 @@ impl CmsgOut {
             let Ok(fd) = t.fds.install(f.clone(), cloexec, 0, limit) else {
                 break;
             };
-            if t
-                .mm
+            if t.mm
                 .write_bytes(self.at + (CMSG_HDR + 4 * i) as u64, &fd.to_ne_bytes())
                 .is_err()
             {

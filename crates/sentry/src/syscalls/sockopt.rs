@@ -49,7 +49,9 @@ fn int(v: i32) -> Vec<u8> {
 
 /// A timeout as struct timeval (none: zero).
 fn timeval(d: Option<Duration>) -> Vec<u8> {
-    let (s, us) = d.map_or((0i64, 0i64), |d| (d.as_secs() as i64, d.subsec_micros() as i64));
+    let (s, us) = d.map_or((0i64, 0i64), |d| {
+        (d.as_secs() as i64, d.subsec_micros() as i64)
+    });
     let mut v = s.to_ne_bytes().to_vec();
     v.extend_from_slice(&us.to_ne_bytes());
     v

@@ -104,8 +104,8 @@ mod tests {
             parse(&sa(b"\0ab\0c")),
             Ok(UnixAddr::Abstract(b"ab\0c".to_vec()))
         );
-        assert_eq!(parse(&sa(&[b'a'; 109])).map(|_| ()), Ok(()));
-        assert_eq!(parse(&sa(&[b'a'; 110])), Err(Errno::EINVAL));
+        assert_eq!(parse(&sa(&[b'a'; 108])).map(|_| ()), Ok(()));
+        assert_eq!(parse(&sa(&[b'a'; 109])), Err(Errno::EINVAL));
     }
 
     #[test]

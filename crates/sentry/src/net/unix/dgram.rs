@@ -3,8 +3,8 @@
 //! receivers that are not connected back to the sender.
 
 use super::endpoint::{
-    deadline, wait, Conn, Endpoint, Message, RecvOpts, Received, Scm, SockType, Ucred,
-    EV_READABLE, EV_WRITABLE, MAX_DGRAM_QLEN, MSG_OVERHEAD,
+    deadline, wait, Conn, Endpoint, Message, Received, RecvOpts, Scm, SockType, Ucred, EV_READABLE,
+    EV_WRITABLE, MAX_DGRAM_QLEN, MSG_OVERHEAD,
 };
 use crate::kernel::waiter::EV_ALL;
 use crate::kernel::Task;

@@ -438,7 +438,11 @@ impl Endpoint {
         if st.addr.is_none() || (st.conn != Conn::Closed && st.conn != Conn::Listening) {
             return Err(Errno::EINVAL);
         }
-        let b = if backlog < 0 { SOMAXCONN } else { backlog as usize };
+        let b = if backlog < 0 {
+            SOMAXCONN
+        } else {
+            backlog as usize
+        };
         st.backlog = b.min(SOMAXCONN);
         st.conn = Conn::Listening;
         st.peercred = Some(cred);
@@ -662,7 +666,12 @@ pub struct Received {
 
 impl Endpoint {
     /// Receive with the semantics of the socket's type.
-    pub fn recv(&self, t: &mut Task, dst: &mut crate::mm::IoDst, o: &RecvOpts) -> Result<Received, Errno> {
+    pub fn recv(
+        &self,
+        t: &mut Task,
+        dst: &mut crate::mm::IoDst,
+        o: &RecvOpts,
+    ) -> Result<Received, Errno> {
         match self.ty {
             SockType::Stream => self.recv_stream(t, dst, o),
             _ => self.recv_dgram(t, dst, o),

@@ -11,6 +11,6 @@ pub mod ns;
 mod stream;
 
 pub use addr::UnixAddr;
-pub use endpoint::{Endpoint, RecvOpts, Received, Scm, SockType, Ucred};
+pub use endpoint::{Endpoint, Received, RecvOpts, Scm, SockType, Ucred};
 pub use file::{socket_of, UnixSocket};
 pub use ns::UnixNamespace;

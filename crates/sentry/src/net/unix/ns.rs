@@ -18,9 +18,12 @@ use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
+/// An abstract name: the socket type and the bytes after the NUL.
+type AbstractKey = (SockType, Vec<u8>);
+
 #[derive(Default)]
 pub struct UnixNamespace {
-    abstract_names: Mutex<HashMap<(SockType, Vec<u8>), Weak<Endpoint>>>,
+    abstract_names: Mutex<HashMap<AbstractKey, Weak<Endpoint>>>,
     bound_inodes: Mutex<HashMap<(u64, u64), Weak<Endpoint>>>,
     next_auto: Mutex<u32>,
 }
@@ -75,8 +78,7 @@ impl UnixNamespace {
     pub fn unbind_abstract(&self, ty: SockType, name: &[u8], ep: &Endpoint) {
         let mut m = self.abstract_names.lock();
         let key = (ty, name.to_vec());
-        if m
-            .get(&key)
+        if m.get(&key)
             .is_some_and(|w| std::ptr::eq(w.as_ptr(), ep as *const Endpoint))
         {
             m.remove(&key);

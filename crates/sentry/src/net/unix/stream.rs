@@ -4,7 +4,7 @@
 //! the message that carried them).
 
 use super::endpoint::{
-    deadline, wait, Conn, Endpoint, Message, RecvOpts, Received, Scm, Ucred, EV_READABLE,
+    deadline, wait, Conn, Endpoint, Message, Received, RecvOpts, Scm, Ucred, EV_READABLE,
     MSG_OVERHEAD,
 };
 use crate::kernel::waiter::EV_ALL;
@@ -157,8 +157,7 @@ impl Endpoint {
                 break;
             }
             let mut idx = 0;
-            loop {
-                let Some(m) = st.rcvq.get_mut(idx) else { break };
+            while let Some(m) = st.rcvq.get_mut(idx) {
                 if passcred {
                     match cred {
                         Some(c) if c != m.cred => break 'outer,
