@@ -52,6 +52,8 @@ pub fn host_cases(cfg: &Config) -> Vec<Case> {
             &py,
             &["-c", "import sqlite3, os, tempfile, shutil\nd = tempfile.mkdtemp(prefix='rvt-sqlite-')\nc = sqlite3.connect(os.path.join(d, 'x.db'))\nc.execute('create table t(a)')\nc.executemany('insert into t values(?)', [(i,) for i in range(100)])\nc.commit()\nprint(c.execute('select count(*), sum(a) from t').fetchall())\nc.close()\nshutil.rmtree(d)"],
         ));
+        cases.push(host("python3-socketpair", &py, &["-c", PY_SOCKETPAIR]));
+        cases.push(host("python3-unix-server", &py, &["-c", PY_UNIX_SERVER]));
     }
     for c in &mut cases {
         if c.name.contains("gcc-compile") {
@@ -60,6 +62,48 @@ pub fn host_cases(cfg: &Config) -> Vec<Case> {
         if c.name.contains("sqlite") {
             c.tmp_prefix = Some("rvt-sqlite-".to_string());
         }
+        if c.name.contains("python3-unix-server") {
+            c.tmp_prefix = Some("rvt-pyunix-".to_string());
+        }
     }
     cases
 }
+
+/// socketpair of each type: send/recv, boundaries, fd passing.
+const PY_SOCKETPAIR: &str = r#"
+import socket, os, array
+for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_SEQPACKET):
+    a, b = socket.socketpair(socket.AF_UNIX, kind)
+    a.sendall(b"one"); a.sendall(b"two")
+    print(kind, b.recv(100), b.recv(100) if kind != socket.SOCK_STREAM else b"")
+    r, w = os.pipe()
+    os.write(w, b"via fd")
+    socket.send_fds(a, [b"fds"], [r])
+    msg, fds, flags, addr = socket.recv_fds(b, 100, 4)
+    print(msg, len(fds), os.read(fds[0], 100), flags)
+    a.close()
+    if kind != socket.SOCK_DGRAM:
+        print(b.recv(10))
+"#;
+
+/// A Unix stream server in a thread and a client, with a filesystem name.
+const PY_UNIX_SERVER: &str = r#"
+import socket, threading, tempfile, os
+d = tempfile.mkdtemp(prefix="rvt-pyunix-")
+path = os.path.join(d, "s")
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path); srv.listen(1)
+def serve():
+    c, _ = srv.accept()
+    with c:
+        data = c.recv(100)
+        c.sendall(data.upper())
+t = threading.Thread(target=serve); t.start()
+cl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+cl.connect(path)
+cl.sendall(b"hello over unix")
+print(cl.recv(100), cl.getpeername() == path, srv.getsockname() == path)
+t.join(); cl.close(); srv.close()
+os.unlink(path); os.rmdir(d)
+print("done")
+"#;

@@ -40,6 +40,8 @@ pub struct Kernel {
     logged_unimplemented: Mutex<HashSet<u64>>,
     /// `runsc pause`: parks every task before it runs application code.
     pub freezer: super::freeze::Freezer,
+    /// Bound Unix socket names (abstract and filesystem) of this sandbox.
+    pub unix: Arc<crate::net::unix::UnixNamespace>,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -79,6 +81,7 @@ impl Kernel {
             exit_cv: Condvar::new(),
             logged_unimplemented: Mutex::new(HashSet::new()),
             freezer: Default::default(),
+            unix: Default::default(),
         })
     }
 

@@ -39,6 +39,10 @@ pub fn read(
     dst: &mut IoDst,
     mut op: impl FnMut(&File, &mut IoDst) -> SysResult,
 ) -> SysResult {
+    // Sockets wait by their own rules (SO_RCVTIMEO, restart).
+    if let Some(s) = crate::net::unix::socket_of(f) {
+        return s.read(t, f, dst);
+    }
     let first = op(f, dst);
     let q = match (first, f.ops.wait_queue()) {
         (Err(Errno::EAGAIN), Some(q)) if !f.nonblocking() => q,
@@ -72,6 +76,10 @@ pub fn write(
     src: &mut IoSrc,
     mut op: impl FnMut(&File, &mut IoSrc) -> SysResult,
 ) -> SysResult {
+    // Sockets wait by their own rules (SO_SNDTIMEO; SIGPIPE only for streams).
+    if let Some(s) = crate::net::unix::socket_of(f) {
+        return s.write(t, f, src);
+    }
     let start = consumed(src);
     let mut entry = None;
     loop {
