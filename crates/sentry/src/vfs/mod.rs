@@ -2,6 +2,7 @@
 //! dentries (the name cache), mounts, open file descriptions, fd tables and
 //! path resolution. Knows nothing of syscalls.
 
+pub mod dcache;
 pub mod dentry;
 pub mod fdtable;
 pub mod file;
