@@ -71,10 +71,17 @@ pub const DEFAULT_BOUND: usize = 512;
 const MIN_SLACK: usize = 16;
 
 static GLOBAL: LazyLock<Mutex<Lru>> = LazyLock::new(|| {
-    let bound = std::env::var("RVISOR_DENTRY_CACHE")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(DEFAULT_BOUND);
+    let bound = if cfg!(test) {
+        // Unit tests run in parallel in one process and look at what is
+        // cached: the shared queue never sweeps there (dcache_tests.rs
+        // sweeps queues of its own).
+        usize::MAX / 2
+    } else {
+        std::env::var("RVISOR_DENTRY_CACHE")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(DEFAULT_BOUND)
+    };
     Mutex::new(Lru::new(bound))
 });
 
@@ -140,7 +147,7 @@ impl Lru {
 
     fn trigger_for(bound: usize, kept: usize) -> usize {
         let base = bound.max(kept);
-        base + (base / 4).max(MIN_SLACK)
+        base.saturating_add((base / 4).max(MIN_SLACK))
     }
 
     pub fn push(&mut self, d: &Arc<Dentry>) {

@@ -3,6 +3,8 @@
 //! path resolution. Knows nothing of syscalls.
 
 pub mod dcache;
+#[cfg(test)]
+mod dcache_tests;
 pub mod dentry;
 pub mod fdtable;
 pub mod file;

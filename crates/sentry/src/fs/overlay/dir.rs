@@ -78,6 +78,12 @@ impl OverlayInode {
         st.children.remove(name)
     }
 
+    /// Whether `name` is in this directory's child cache.
+    #[cfg(test)]
+    pub(crate) fn has_cached_child(&self, name: &[u8]) -> bool {
+        self.st.lock().children.contains_key(name)
+    }
+
     /// The merged child `name`, from the cache or the layers; caller holds our dirlock.
     fn lookup_in(&self, name: &[u8], _g: &DirGuard) -> Result<Arc<OverlayInode>, Errno> {
         let (upper, lower, hidden) = {
