@@ -77,7 +77,10 @@ fn run_limited(argv: &[String], limit: u64) -> Output {
 }
 
 fn sorted_lines(b: &[u8]) -> Vec<String> {
-    let mut v: Vec<String> = String::from_utf8_lossy(b).lines().map(String::from).collect();
+    let mut v: Vec<String> = String::from_utf8_lossy(b)
+        .lines()
+        .map(String::from)
+        .collect();
     v.sort();
     v
 }
@@ -107,14 +110,20 @@ fn find_over_a_big_host_tree_under_an_fd_limit_of_1024() {
         stderr.lines().take(10).collect::<Vec<_>>().join("\n")
     );
     assert!(!stderr.contains("Too many open files"), "{stderr}");
-    assert_eq!(sorted_lines(&sandboxed.stdout), sorted_lines(&native.stdout));
+    assert_eq!(
+        sorted_lines(&sandboxed.stdout),
+        sorted_lines(&native.stdout)
+    );
 
     // Walking again and starting programs afterwards still work.
     let script = format!(
         "{f} {top} | wc -l; {f} {top} -type d -name x | wc -l; ls {top}/d1099; echo done",
         f = find()
     );
-    let again = run_limited(&cfg.sandbox_argv(&["/bin/sh".into(), "-c".into(), script]), 1024);
+    let again = run_limited(
+        &cfg.sandbox_argv(&["/bin/sh".into(), "-c".into(), script]),
+        1024,
+    );
     assert_eq!(
         String::from_utf8_lossy(&again.stdout),
         "2201\n1100\nx\ndone\n",
@@ -135,8 +144,19 @@ fn file_programs_with_a_tiny_dentry_cache() {
     // own commands); the native runs ignore it.
     std::env::set_var("RVISOR_DENTRY_CACHE", "4");
     let wanted = [
-        "dcache", "dirs", "namei", "rename", "stat", "open", "attr", "inotify", "mount",
-        "tmpfile", "fifo", "procfs", "xattr_tmp",
+        "dcache",
+        "dirs",
+        "namei",
+        "rename",
+        "stat",
+        "open",
+        "attr",
+        "inotify",
+        "mount",
+        "tmpfile",
+        "fifo",
+        "procfs",
+        "xattr_tmp",
     ];
     let cases: Vec<_> = program_cases(&cfg)
         .unwrap()

@@ -22,7 +22,11 @@ fn tmpfs_root() -> Arc<Dentry> {
     let root = Dentry::new_root(fs.root());
     for name in ["a", "b", "c", "d", "e"] {
         root.inode
-            .create(name.as_bytes(), &NewNode::Dir { mode: 0o755 }, Owner::default())
+            .create(
+                name.as_bytes(),
+                &NewNode::Dir { mode: 0o755 },
+                Owner::default(),
+            )
             .unwrap();
     }
     root
@@ -242,7 +246,10 @@ fn whiteouts_survive_eviction() {
     let deep = sub.lookup(b"deep").unwrap();
     deep.inode.unlink(b"c", false).unwrap();
     assert_eq!(evict(deep), Ok(()));
-    assert!(overlay_has(&sub, "deep"), "a directory with whiteouts stays");
+    assert!(
+        overlay_has(&sub, "deep"),
+        "a directory with whiteouts stays"
+    );
     // sub was copied up with it, and caches deep: it stays too.
     assert_eq!(evict(sub), Ok(()));
     assert!(overlay_has(&o.root, "sub"));

@@ -41,9 +41,9 @@ use abi::Errno;
 use memory::MemoryFile;
 use parking_lot::Mutex;
 use std::any::Any;
+use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -419,7 +419,9 @@ impl Node {
     fn adopt(&self, fd: OwnedFd) -> Result<(), Errno> {
         let fd = Arc::new(fd);
         let ino = self.meta.lock().attr.ino;
-        let d = self.fs.share_data(ino, self.new_data(fd.clone(), Some(fd))?);
+        let d = self
+            .fs
+            .share_data(ino, self.new_data(fd.clone(), Some(fd))?);
         *self.data.lock() = Some(d);
         Ok(())
     }
