@@ -1,8 +1,10 @@
 //! Dentries: the name cache over inodes. A dentry names one inode within
 //! its parent directory; children looked up once are kept, so repeated
-//! walks do not ask the filesystem again.
+//! walks do not ask the filesystem again, until the cache's bound makes it
+//! drop unused ones (`dcache.rs` says which and when).
 //!
-//! Lock order: a parent's `children` before a child's `name`/`parent`.
+//! Lock order: the dcache queue, then a parent's `children`, then a
+//! child's `name`/`parent`.
 
 use super::inode::Inode;
 use abi::Errno;
@@ -20,6 +22,17 @@ pub struct Dentry {
     pub mounts: AtomicU32,
     /// Removed from its directory (unlinked or replaced).
     dead: AtomicBool,
+    /// Found in the cache since the last sweep looked (CLOCK's bit).
+    referenced: AtomicBool,
+}
+
+/// Why a dentry was not evicted.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Busy {
+    /// Something besides its parent's map holds it.
+    Used,
+    /// Not (or no longer) in its parent's map.
+    NotCached,
 }
 
 impl std::fmt::Debug for Dentry {
@@ -37,6 +50,7 @@ impl Dentry {
             children: Mutex::new(HashMap::new()),
             mounts: AtomicU32::new(0),
             dead: AtomicBool::new(false),
+            referenced: AtomicBool::new(false),
         })
     }
 
@@ -64,6 +78,7 @@ impl Dentry {
             children: Mutex::new(HashMap::new()),
             mounts: AtomicU32::new(0),
             dead: AtomicBool::new(false),
+            referenced: AtomicBool::new(false),
         })
     }
 
@@ -73,6 +88,7 @@ impl Dentry {
         if let Some(d) = hit {
             // A mount point stays: its mounts hang on this very dentry.
             if d.is_mountpoint() || self.inode.revalidate_child(name, &d.inode) {
+                d.touch();
                 return Ok(d);
             }
             // Changed behind our back: forget it (if nobody replaced it
@@ -85,11 +101,65 @@ impl Dentry {
         let inode = self.inode.lookup(name)?;
         let mut children = self.children.lock();
         // Another thread may have raced us; keep the first.
+        let mut added = false;
         let d = children
             .entry(name.to_vec())
-            .or_insert_with(|| self.child(name, inode))
+            .or_insert_with(|| {
+                added = true;
+                self.child(name, inode)
+            })
             .clone();
+        drop(children);
+        if added {
+            super::dcache::cached(&d);
+        } else {
+            d.touch();
+        }
         Ok(d)
+    }
+
+    /// A cache hit: the next sweep passes over it once more.
+    fn touch(&self) {
+        // Load first: no cache-line write on the hot path when set already.
+        if !self.referenced.load(Ordering::Relaxed) {
+            self.referenced.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Clear the referenced bit, saying whether it was set.
+    pub(super) fn take_referenced(&self) -> bool {
+        self.referenced.load(Ordering::Relaxed) && self.referenced.swap(false, Ordering::Relaxed)
+    }
+
+    /// Take `self` out of its parent's map if nothing but the map (and the
+    /// caller's reference, given up here) holds it and no mount sits on it.
+    /// Checked and removed under the parent's `children` lock, which every
+    /// lookup takes to clone an entry: a concurrent lookup either holds its
+    /// reference already (so the count says used) or misses and asks the
+    /// filesystem afresh. The caller drops the result outside its own locks.
+    pub(super) fn evict(self: Arc<Self>) -> Result<super::dcache::Evicted, Busy> {
+        let Some(parent) = self.parent() else {
+            return Err(Busy::NotCached); // a root is never in a map
+        };
+        let name = {
+            let mut children = parent.children.lock();
+            let name = self.name();
+            if !children.get(&name).is_some_and(|c| Arc::ptr_eq(c, &self)) {
+                return Err(Busy::NotCached);
+            }
+            // The map's reference and ours. Children hold their parent,
+            // mounts their mountpoint, files, cwds and walks their path.
+            if Arc::strong_count(&self) != 2 || self.is_mountpoint() {
+                return Err(Busy::Used);
+            }
+            children.remove(&name);
+            name
+        };
+        Ok(super::dcache::Evicted {
+            dentry: self,
+            parent,
+            name,
+        })
     }
 
     /// A child that is not in the directory (an O_TMPFILE file): it has a
@@ -109,9 +179,11 @@ impl Dentry {
     /// Record a child just created through this directory's inode.
     pub fn add_child(self: &Arc<Self>, name: &[u8], inode: Arc<dyn Inode>) -> Arc<Dentry> {
         let d = self.child(name, inode);
-        if let Some(old) = self.children.lock().insert(name.to_vec(), d.clone()) {
+        let old = self.children.lock().insert(name.to_vec(), d.clone());
+        if let Some(old) = old {
             old.dead.store(true, Ordering::Relaxed);
         }
+        super::dcache::cached(&d);
         d
     }
 
@@ -137,7 +209,9 @@ impl Dentry {
         if let Some(d) = moved {
             *d.name.lock() = new.to_vec();
             *d.parent.lock() = Some(new_parent.clone());
-            new_parent.children.lock().insert(new.to_vec(), d);
+            new_parent.children.lock().insert(new.to_vec(), d.clone());
+            // A sweep may have dropped its queue entry while it was out.
+            super::dcache::cached(&d);
         }
     }
 
@@ -148,12 +222,14 @@ impl Dentry {
         if let Some(d) = da {
             *d.name.lock() = b.to_vec();
             *d.parent.lock() = Some(other.clone());
-            other.children.lock().insert(b.to_vec(), d);
+            other.children.lock().insert(b.to_vec(), d.clone());
+            super::dcache::cached(&d);
         }
         if let Some(d) = db {
             *d.name.lock() = a.to_vec();
             *d.parent.lock() = Some(self.clone());
-            self.children.lock().insert(a.to_vec(), d);
+            self.children.lock().insert(a.to_vec(), d.clone());
+            super::dcache::cached(&d);
         }
     }
 

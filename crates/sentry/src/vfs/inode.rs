@@ -210,6 +210,12 @@ pub trait Inode: Send + Sync + Any {
         true
     }
 
+    /// The dentry cache dropped its unused entry for `name` (`vfs::dcache`).
+    /// A filesystem that keeps its own cache of children (the overlay) may
+    /// forget its object too, if nothing else holds it and nothing it holds
+    /// would be lost; the next lookup rebuilds it.
+    fn forget_child(&self, _name: &[u8]) {}
+
     fn create(
         &self,
         _name: &[u8],

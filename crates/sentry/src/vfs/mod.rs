@@ -2,6 +2,9 @@
 //! dentries (the name cache), mounts, open file descriptions, fd tables and
 //! path resolution. Knows nothing of syscalls.
 
+pub mod dcache;
+#[cfg(test)]
+mod dcache_tests;
 pub mod dentry;
 pub mod fdtable;
 pub mod file;

@@ -41,9 +41,10 @@ use abi::Errno;
 use memory::MemoryFile;
 use parking_lot::Mutex;
 use std::any::Any;
+use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 /// ext4's magic, reported when the host will not say.
@@ -63,11 +64,35 @@ pub(super) struct LowerFs {
     /// cannot name (the link count of a file unlinked by another name), so
     /// attributes fetched before it are fetched again.
     changes: AtomicU64,
+    /// The open data of each file, by inode number, while anything uses it:
+    /// every inode object of one host file (after the dentry cache dropped
+    /// one and a lookup made another, or through hard links) shares one page
+    /// cache, so a shared mapping and read(2) through another open agree.
+    /// An open host fd keeps its inode number from being reused.
+    open_data: Mutex<HashMap<u64, Weak<Data>>>,
 }
 
 impl LowerFs {
     fn changed(&self) {
         self.changes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn shared_data(&self, ino: u64) -> Option<Arc<Data>> {
+        self.open_data.lock().get(&ino).and_then(Weak::upgrade)
+    }
+
+    /// Share `d` as the data of file `ino`, unless another inode object of
+    /// it did first: then theirs is the one to use.
+    fn share_data(&self, ino: u64, d: Arc<Data>) -> Arc<Data> {
+        let mut all = self.open_data.lock();
+        if let Some(other) = all.get(&ino).and_then(Weak::upgrade) {
+            return other;
+        }
+        if all.len() >= 64 && all.len().is_power_of_two() {
+            all.retain(|_, w| w.strong_count() > 0);
+        }
+        all.insert(ino, Arc::downgrade(&d));
+        d
     }
 }
 
@@ -177,6 +202,7 @@ impl LowerInode {
             magic,
             ttl,
             changes: AtomicU64::new(0),
+            open_data: Mutex::new(HashMap::new()),
         });
         Ok(Arc::new(LowerInode::new(fs, handle, b"/".to_vec(), attr)))
     }
@@ -338,8 +364,14 @@ impl Node {
         if let Some(d) = &*slot {
             return Ok(d.clone());
         }
-        let fd = Arc::new(self.fs.server.open(self.handle, libc::O_RDONLY as u32)?);
-        let d = self.new_data(fd, None)?;
+        let ino = self.meta.lock().attr.ino;
+        let d = match self.fs.shared_data(ino) {
+            Some(d) => d,
+            None => {
+                let fd = Arc::new(self.fs.server.open(self.handle, libc::O_RDONLY as u32)?);
+                self.fs.share_data(ino, self.new_data(fd, None)?)
+            }
+        };
         *slot = Some(d.clone());
         Ok(d)
     }
@@ -386,7 +418,10 @@ impl Node {
     /// opened it with (read-write).
     fn adopt(&self, fd: OwnedFd) -> Result<(), Errno> {
         let fd = Arc::new(fd);
-        let d = self.new_data(fd.clone(), Some(fd))?;
+        let ino = self.meta.lock().attr.ino;
+        let d = self
+            .fs
+            .share_data(ino, self.new_data(fd.clone(), Some(fd))?);
         *self.data.lock() = Some(d);
         Ok(())
     }

@@ -362,3 +362,27 @@ fn lower_inodes_release_their_handles() {
     drop(sub);
     assert_eq!(server.handle_count(), 1);
 }
+
+/// Two inode objects of one host file (a lookup after the dentry cache
+/// dropped the first, or two hard links) share one page cache, so a shared
+/// mapping through one and read(2) through the other agree.
+#[test]
+fn inode_objects_of_one_file_share_its_page_cache() {
+    let t = sample_tree();
+    std::fs::hard_link(t.0.join("a.txt"), t.0.join("link")).unwrap();
+    let mf = memory_file();
+    let root = lower_root(&t.0, &mf);
+    let a1 = root.lookup(b"a.txt").unwrap();
+    let a2 = root.lookup(b"a.txt").unwrap();
+    let l = root.lookup(b"link").unwrap();
+    assert!(!Arc::ptr_eq(&a1, &a2));
+    let cache = |i: &Arc<dyn Inode>| {
+        let ops = i.open(i, libc::O_RDONLY as u32).unwrap();
+        Arc::as_ptr(&ops.mappable().unwrap()) as *const u8 as usize
+    };
+    let first = cache(&a1);
+    assert_eq!(cache(&a2), first);
+    assert_eq!(cache(&l), first);
+    // Another file has its own.
+    assert_ne!(cache(&root.lookup(b"big").unwrap()), first);
+}

@@ -45,6 +45,45 @@ impl OverlayInode {
         self.lookup_in(name, &g)
     }
 
+    /// Take the cached child `name` out of the cache if it can be rebuilt
+    /// from the layers as it is: it exists only in the lower layer (no
+    /// copy-up, so nothing of it is in the upper tmpfs), remembers no
+    /// whiteouts or opaqueness (`hidden`, which only a copied-up directory
+    /// can have anyway), has no cached children (they would lose their
+    /// parent), is not a removed directory, and nothing but this cache holds
+    /// it (strong count 1: no dentry, no open file, no operation in flight)
+    /// or could get it (weak count 1: only its own `me`; children and
+    /// renamed objects hold their parent weakly). Its inode number is the
+    /// lower one, so the rebuilt object has the same. Returns what the
+    /// caller must drop after releasing our locks.
+    pub(super) fn forget_unused_child(&self, name: &[u8]) -> Option<Arc<OverlayInode>> {
+        let mut st = self.st.lock();
+        let c = st.children.get(name)?;
+        if Arc::strong_count(c) != 1 || Arc::weak_count(c) != 1 {
+            return None;
+        }
+        // Nobody else can reach `c` (see above), so its lock is free; try_lock
+        // keeps that from being a lock-order question at all.
+        let rebuildable = c.st.try_lock().is_some_and(|cs| {
+            cs.upper.is_none()
+                && cs.lower.is_some()
+                && cs.hidden.is_empty()
+                && cs.children.is_empty()
+                && !cs.dead
+                && matches!(cs.origin, Origin::Child { .. })
+        });
+        if !rebuildable {
+            return None;
+        }
+        st.children.remove(name)
+    }
+
+    /// Whether `name` is in this directory's child cache.
+    #[cfg(test)]
+    pub(crate) fn has_cached_child(&self, name: &[u8]) -> bool {
+        self.st.lock().children.contains_key(name)
+    }
+
     /// The merged child `name`, from the cache or the layers; caller holds our dirlock.
     fn lookup_in(&self, name: &[u8], _g: &DirGuard) -> Result<Arc<OverlayInode>, Errno> {
         let (upper, lower, hidden) = {

@@ -2,9 +2,13 @@
 //! (the container image), with Linux overlayfs semantics.
 //!
 //! Every object the overlay has shown is an [`OverlayInode`] kept in its
-//! parent's child cache for as long as the overlay lives, so callers that
-//! cache an inode keep seeing the same object through copy-up (the inode
-//! switches layers inside). Whiteouts live in the parent directory's state,
+//! parent's child cache, so callers that cache an inode keep seeing the
+//! same object through copy-up (the inode switches layers inside). Only an
+//! object with nothing to remember leaves that cache: one still only in the
+//! lower layer, with no cached children, held by nobody else (no dentry, no
+//! open file), which the next lookup rebuilds from the layers with the same
+//! inode number (`OverlayInode::forget_unused_child`, asked by the dentry
+//! cache when it evicts the dentry). Whiteouts live in the parent directory's state,
 //! not on the upper filesystem: a directory's `hidden` set names the entries
 //! of its lower directory that must not show, whether deleted (a whiteout)
 //! or covered by a new upper directory (which is then opaque).
@@ -306,6 +310,11 @@ impl Inode for OverlayInode {
 
     fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
         Ok(self.lookup_child(name)?)
+    }
+
+    fn forget_child(&self, name: &[u8]) {
+        // Dropped outside our `st`: it may release a lower inode.
+        drop(self.forget_unused_child(name));
     }
 
     fn create(&self, name: &[u8], node: &NewNode, owner: Owner) -> Result<Arc<dyn Inode>, Errno> {
