@@ -23,11 +23,11 @@ pub fn register(t: &mut Table) {
         &[Arg::Int, Arg::Ptr, Arg::Ptr],
     );
     t.add(sysno::ARCH_PRCTL, sys_arch_prctl, &[Arg::Hex, Arg::Hex]);
-    t.partial(
-        sysno::EXECVE,
-        sys_execve,
-        &[Arg::Path, Arg::Ptr, Arg::Ptr],
-        "ELF programs; #! scripts and multi-threaded callers come with the process issue",
+    t.add(sysno::EXECVE, sys_execve, &[Arg::Path, Arg::Ptr, Arg::Ptr]);
+    t.add(
+        sysno::EXECVEAT,
+        sys_execveat,
+        &[Arg::Fd, Arg::Path, Arg::Ptr, Arg::Ptr, Arg::Hex],
     );
     t.partial(
         sysno::PRCTL,
@@ -152,7 +152,26 @@ fn sys_execve(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let path = t.read_path(a.u64(0))?;
     let argv = read_string_array(t, a.u64(1))?;
     let envp = read_string_array(t, a.u64(2))?;
-    t.execve(&path, argv, envp, libc::AT_FDCWD, true)?;
+    t.execve(&path, argv, envp, libc::AT_FDCWD, true, false)?;
+    Ok(0)
+}
+
+fn sys_execveat(t: &mut Task, a: &SyscallArgs) -> SysResult {
+    let flags = a.i32(4);
+    if flags & !(libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = t.read_path(a.u64(1))?;
+    let argv = read_string_array(t, a.u64(2))?;
+    let envp = read_string_array(t, a.u64(3))?;
+    t.execve(
+        &path,
+        argv,
+        envp,
+        a.i32(0),
+        flags & libc::AT_SYMLINK_NOFOLLOW == 0,
+        flags & libc::AT_EMPTY_PATH != 0,
+    )?;
     Ok(0)
 }
 

@@ -13,6 +13,11 @@ use std::sync::Arc;
 /// Open `name` for execution: a regular file with some execute permission.
 pub fn open_exec(w: &mut Walk, start: &Path, name: &[u8]) -> Result<Arc<File>, Errno> {
     let p = w.walk(start, name, true)?;
+    open_exec_at(w, p)
+}
+
+/// Open the file at `p` for exec, with exec's checks.
+fn open_exec_at(w: &mut Walk, p: Path) -> Result<Arc<File>, Errno> {
     let a = p.dentry.inode.attr()?;
     if a.is_dir() || a.file_type() != crate::vfs::FileType::Regular {
         return Err(Errno::EACCES);
@@ -61,6 +66,9 @@ pub fn load_program(
 impl Task {
     /// execve(2) once the arguments are read. On success the task runs the
     /// new program when the syscall returns.
+    /// `dirfd` and `path` as execveat takes them; `follow`: a symlink as
+    /// the last component is followed (else ELOOP); `empty_path`: an empty
+    /// `path` means the file `dirfd` refers to (AT_EMPTY_PATH, fexecve).
     pub fn execve(
         &mut self,
         path: &[u8],
@@ -68,23 +76,49 @@ impl Task {
         envp: Vec<Vec<u8>>,
         dirfd: i32,
         follow: bool,
+        empty_path: bool,
     ) -> Result<(), Errno> {
-        if path.is_empty() {
+        if path.is_empty() && !empty_path {
             return Err(Errno::ENOENT);
         }
         let start = self.start_dir(dirfd, path)?;
+        // The name the new program knows itself by (AT_EXECFN, a script's
+        // argument): relative to a directory fd, Linux names it through
+        // /dev/fd, and such a name is gone after exec if the fd is
+        // close-on-exec.
+        let through_fd = dirfd != libc::AT_FDCWD && path.first() != Some(&b'/');
+        let name: Vec<u8> = match (through_fd, path.is_empty()) {
+            (false, _) => path.to_vec(),
+            (true, true) => format!("/dev/fd/{dirfd}").into_bytes(),
+            (true, false) => [format!("/dev/fd/{dirfd}/").as_bytes(), path].concat(),
+        };
+        let inaccessible = through_fd && self.fds.get_cloexec(dirfd)?;
         let k = self.k.clone();
         let creds = self.creds.clone();
-        let root = self.fs.st.lock().root.clone();
+        let (root, cwd) = {
+            let st = self.fs.st.lock();
+            (st.root.clone(), st.cwd.clone())
+        };
         let mut w = Walk::new(&k.mounts, &root, &creds);
-        if !follow {
-            let p = w.walk(&start, path, false)?;
-            if p.dentry.inode.attr()?.file_type() == crate::vfs::FileType::Symlink {
+        let target = if path.is_empty() {
+            start.clone()
+        } else {
+            let p = w.walk(&start, path, follow)?;
+            if !follow && p.dentry.inode.attr()?.file_type() == crate::vfs::FileType::Symlink {
                 return Err(Errno::ELOOP);
             }
-        }
-        let (file, argv) = open_with_interpreters(&mut w, &start, path, argv)?;
-        let (mm, regs) = match load_program(&k, &file, &mut w, &start, &argv, &envp, path, &creds) {
+            p
+        };
+        let first = open_exec_at(&mut w, target)?;
+        let (file, argv) = follow_interpreters(&mut w, &cwd, first, &name, argv, inaccessible)?;
+        // The command name: the last component of the path, or with
+        // AT_EMPTY_PATH the name of the file that runs (an interpreter's,
+        // for a script).
+        let comm_name = match (&file.path, path.is_empty()) {
+            (Some(p), true) => p.dentry.name(),
+            _ => path.rsplit(|&b| b == b'/').next().unwrap_or(path).to_vec(),
+        };
+        let (mm, regs) = match load_program(&k, &file, &mut w, &cwd, &argv, &envp, &name, &creds) {
             Ok(r) => r,
             Err(loader::LoadError::Before(e)) => return Err(e),
             Err(loader::LoadError::After(e)) => {
@@ -122,8 +156,7 @@ impl Task {
         self.tg.posix_timers.clear();
         *self.tg.exe.lock() = file.path.clone();
         crate::kernel::proc_view::publish(self);
-        let base = path.rsplit(|&b| b == b'/').next().unwrap_or(path).to_vec();
-        self.set_comm(&base);
+        self.set_comm(&comm_name);
         self.altstack = abi::signal::StackT {
             flags: abi::signal::SS_DISABLE,
             ..Default::default()
@@ -206,9 +239,26 @@ pub fn open_with_interpreters(
     path: &[u8],
     argv: Vec<Vec<u8>>,
 ) -> Result<(Arc<File>, Vec<Vec<u8>>), Errno> {
-    let mut prog = path.to_vec();
+    let file = open_exec(w, start, path)?;
+    follow_interpreters(w, start, file, path, argv, false)
+}
+
+/// Run "#!" scripts: from `file`, known to the new program as `name`, to
+/// the binary that finally runs, building its argv. Interpreters are looked
+/// up from `cwd`. `inaccessible`: the script's name will not exist after
+/// exec (a close-on-exec fd of execveat), so a script cannot run (ENOENT).
+fn follow_interpreters(
+    w: &mut Walk,
+    cwd: &Path,
+    file: Arc<File>,
+    name: &[u8],
+    argv: Vec<Vec<u8>>,
+    inaccessible: bool,
+) -> Result<(Arc<File>, Vec<Vec<u8>>), Errno> {
+    let start = cwd;
+    let mut prog = name.to_vec();
     let mut argv = argv;
-    let mut file = open_exec(w, start, &prog)?;
+    let mut file = file;
     for depth in 0.. {
         let head = read_head(&file)?;
         let Some((interp, arg)) = parse_shebang(&head)? else {
@@ -216,6 +266,9 @@ pub fn open_with_interpreters(
         };
         if depth >= 4 {
             return Err(Errno::ELOOP);
+        }
+        if inaccessible {
+            return Err(Errno::ENOENT);
         }
         let mut nargv = vec![interp.clone()];
         if let Some(a) = arg {
