@@ -33,6 +33,11 @@ pub struct Creds {
     pub cap_permitted: u64,
     pub cap_inheritable: u64,
     pub cap_bounding: u64,
+    /// PR_SET_KEEPCAPS: permitted capabilities survive leaving uid 0
+    /// (cleared by execve).
+    pub keep_caps: bool,
+    /// PR_SET_NO_NEW_PRIVS: set once, inherited, never cleared.
+    pub no_new_privs: bool,
 }
 
 impl Creds {
@@ -54,6 +59,8 @@ impl Creds {
             cap_permitted: caps,
             cap_inheritable: 0,
             cap_bounding: all,
+            keep_caps: false,
+            no_new_privs: false,
         }
     }
 

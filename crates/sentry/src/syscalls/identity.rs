@@ -69,7 +69,7 @@ pub fn register(t: &mut Table) {
 }
 
 const NO_SECUREBITS: &str =
-    "capabilities follow uid changes as without securebits (PR_SET_KEEPCAPS is not honoured)";
+    "capabilities follow uid changes as without securebits (PR_SET_KEEPCAPS honoured)";
 
 const CAP_SETPCAP: u32 = 8;
 const CAP_LINUX_IMMUTABLE: u32 = 9;
@@ -173,7 +173,7 @@ fn sys_setgroups(t: &mut Task, a: &SyscallArgs) -> SysResult {
 
 /// Install new credentials, and show them in /proc (and to other
 /// processes' permission checks) if the task leads its process.
-fn commit(t: &mut Task, c: Creds) {
+pub(crate) fn commit(t: &mut Task, c: Creds) {
     if *t.creds != c {
         t.creds = Arc::new(c);
         proc_view::publish(t);
@@ -207,7 +207,7 @@ fn fix_caps(new: &mut Creds, old: &Creds, how: UidChange) {
         UidChange::Ids => {
             let was_root = old.uid == 0 || old.euid == 0 || old.suid == 0;
             let now_root = new.uid == 0 || new.euid == 0 || new.suid == 0;
-            if was_root && !now_root {
+            if was_root && !now_root && !old.keep_caps {
                 new.cap_permitted = 0;
                 new.cap_effective = 0;
             }

@@ -33,7 +33,7 @@ pub fn register(t: &mut Table) {
         sysno::PRCTL,
         sys_prctl,
         &[Arg::Int, Arg::Hex, Arg::Hex, Arg::Hex, Arg::Hex],
-        "names, parent-death signal, child subreaper, dumpable, no_new_privs; other options EINVAL",
+        "names, parent-death signal, child subreaper, dumpable, keepcaps, no_new_privs; other options EINVAL",
     );
 }
 
@@ -178,6 +178,8 @@ fn sys_execveat(t: &mut Task, a: &SyscallArgs) -> SysResult {
 const PR_SET_PDEATHSIG: i32 = 1;
 const PR_GET_PDEATHSIG: i32 = 2;
 const PR_GET_DUMPABLE: i32 = 3;
+const PR_GET_KEEPCAPS: i32 = 7;
+const PR_SET_KEEPCAPS: i32 = 8;
 const PR_SET_DUMPABLE: i32 = 4;
 const PR_SET_NAME: i32 = 15;
 const PR_GET_NAME: i32 = 16;
@@ -247,14 +249,29 @@ fn sys_prctl(t: &mut Task, a: &SyscallArgs) -> SysResult {
             if a.u64(1) != 1 || a.u64(2) != 0 || a.u64(3) != 0 || a.u64(4) != 0 {
                 return Err(Errno::EINVAL);
             }
+            let mut c = (*t.creds).clone();
+            c.no_new_privs = true;
+            super::identity::commit(t, c);
             Ok(0)
         }
         PR_GET_NO_NEW_PRIVS => {
             if a.u64(1) != 0 || a.u64(2) != 0 || a.u64(3) != 0 || a.u64(4) != 0 {
                 return Err(Errno::EINVAL);
             }
+            Ok(u64::from(t.creds.no_new_privs))
+        }
+        PR_SET_KEEPCAPS => {
+            let on = match a.u64(1) {
+                0 => false,
+                1 => true,
+                _ => return Err(Errno::EINVAL),
+            };
+            let mut c = (*t.creds).clone();
+            c.keep_caps = on;
+            super::identity::commit(t, c);
             Ok(0)
         }
+        PR_GET_KEEPCAPS => Ok(u64::from(t.creds.keep_caps)),
         _ => Err(Errno::EINVAL),
     }
 }

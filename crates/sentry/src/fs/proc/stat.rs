@@ -189,7 +189,11 @@ pub(super) fn format_status(f: &TaskFacts) -> String {
         "CapEff:\t{:016x}\nCapBnd:\t{:016x}\nCapAmb:\t{:016x}",
         c.cap_effective, c.cap_bounding, 0
     );
-    let _ = writeln!(s, "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0");
+    let _ = writeln!(
+        s,
+        "NoNewPrivs:\t{}\nSeccomp:\t0\nSeccomp_filters:\t0",
+        u8::from(c.no_new_privs)
+    );
     let _ = writeln!(s, "Speculation_Store_Bypass:\tthread vulnerable\nSpeculationIndirectBranch:\tconditional enabled");
     let _ = writeln!(
         s,

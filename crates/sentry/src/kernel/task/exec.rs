@@ -146,6 +146,12 @@ impl Task {
             self.clear_child_tid = 0;
         }
         self.robust_list = (0, 0);
+        if self.creds.keep_caps {
+            // PR_SET_KEEPCAPS lasts until the next execve.
+            let mut c = (*self.creds).clone();
+            c.keep_caps = false;
+            self.creds = Arc::new(c);
+        }
         crate::kernel::ipc::shm::exit_mm(&self.mm, self.tg.tgid);
         self.mm = mm;
         self.regs = regs;
