@@ -29,6 +29,7 @@ pub mod mount;
 pub mod namei;
 pub mod open;
 pub mod pipe;
+pub mod pkey;
 pub mod poll;
 pub mod posix_timer;
 pub mod process;
@@ -143,6 +144,7 @@ impl Table {
         timerfd::register(&mut t);
         inotify::register(&mut t);
         mmap::register(&mut t);
+        pkey::register(&mut t);
         memfd::register(&mut t);
         sysv_shm::register(&mut t);
         sysv_sem::register(&mut t);
