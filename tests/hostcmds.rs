@@ -55,12 +55,28 @@ pub fn host_cases(cfg: &Config) -> Vec<Case> {
         cases.push(host("python3-socketpair", &py, &["-c", PY_SOCKETPAIR]));
         cases.push(host("python3-unix-server", &py, &["-c", PY_UNIX_SERVER]));
     }
+    if let Some(node) = which("node") {
+        cases.push(host("node", &node.display().to_string(), &["-e", NODE]));
+    }
+    if let Some(java) = which("java") {
+        let java = java.display().to_string();
+        cases.push(host("java-threads", &java, &[&script("Threads.java")]));
+    }
+    if which("redis-server").is_some() && which("redis-cli").is_some() {
+        cases.push(host("redis-unix-socket", "/bin/sh", &[&script("redis.sh")]));
+    }
     for c in &mut cases {
         if c.name.contains("gcc-compile") {
             c.tmp_prefix = Some("rvt-gcc-".to_string());
         }
         if c.name.contains("sqlite") {
             c.tmp_prefix = Some("rvt-sqlite-".to_string());
+        }
+        if c.name == "host::node" {
+            c.tmp_prefix = Some("rvt-node-".to_string());
+        }
+        if c.name.contains("redis") {
+            c.tmp_prefix = Some("rvt-redis-".to_string());
         }
         if c.name.contains("python3-unix-server") {
             c.tmp_prefix = Some("rvt-pyunix-".to_string());
@@ -106,4 +122,20 @@ print(cl.recv(100), cl.getpeername() == path, srv.getsockname() == path)
 t.join(); cl.close(); srv.close()
 os.unlink(path); os.rmdir(d)
 print("done")
+"#;
+
+/// Node: files, a child process, a worker thread, a timer.
+const NODE: &str = r#"
+const cp = require("child_process"), fs = require("fs"), os = require("os"), path = require("path");
+const d = fs.mkdtempSync("/tmp/rvt-node-");
+fs.writeFileSync(path.join(d, "f"), "abc");
+console.log(fs.readFileSync(path.join(d, "f"), "utf8"), fs.readdirSync(d));
+fs.rmSync(d, { recursive: true });
+console.log(cp.execSync("echo from a child").toString().trim());
+const { Worker } = require("worker_threads");
+const w = new Worker("require(\"worker_threads\").parentPort.postMessage(6 * 7)", { eval: true });
+w.on("message", (m) => {
+    console.log("worker says", m);
+    setTimeout(() => console.log("timer fired"), 20);
+});
 "#;
