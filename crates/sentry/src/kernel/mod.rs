@@ -13,6 +13,7 @@ pub mod kernel;
 pub mod ldisc;
 pub mod limits;
 pub mod pids;
+pub mod seccomp;
 pub mod posix_timer;
 pub mod proc_view;
 pub mod send;

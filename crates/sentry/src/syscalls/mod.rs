@@ -30,6 +30,7 @@ pub mod namei;
 pub mod open;
 pub mod pipe;
 pub mod pkey;
+pub mod seccomp;
 pub mod poll;
 pub mod posix_timer;
 pub mod process;
@@ -145,6 +146,7 @@ impl Table {
         inotify::register(&mut t);
         mmap::register(&mut t);
         pkey::register(&mut t);
+        seccomp::register(&mut t);
         memfd::register(&mut t);
         sysv_shm::register(&mut t);
         sysv_sem::register(&mut t);
