@@ -137,8 +137,7 @@ fn seccomp_code_allowed(code: u16) -> bool {
     if code & 0x7 == ALU {
         let op = code & 0xf0;
         return code == ALU | NEG
-            || (code & !0xf8 == ALU
-                && [ADD, SUB, MUL, DIV, AND, OR, XOR, LSH, RSH].contains(&op));
+            || (code & !0xf8 == ALU && [ADD, SUB, MUL, DIV, AND, OR, XOR, LSH, RSH].contains(&op));
     }
     if code & 0x7 == JMP {
         return code == JMP | JA
@@ -176,33 +175,16 @@ pub fn check(prog: &[Insn]) -> Result<(), Errno> {
         }
         let code = i.code;
         let after = flen - pc - 1;
-        match code {
-            c if c == ALU | DIV | K || c == ALU | MOD | K => {
-                if i.k == 0 {
-                    return Err(Errno::EINVAL);
-                }
-            }
-            c if c == ALU | LSH | K || c == ALU | RSH | K => {
-                if i.k >= 32 {
-                    return Err(Errno::EINVAL);
-                }
-            }
-            c if c == LD | MEM || c == LDX | MEM || c == ST || c == STX => {
-                if i.k >= MEMWORDS {
-                    return Err(Errno::EINVAL);
-                }
-            }
-            c if c == JMP | JA => {
-                if i.k as u64 >= after as u64 {
-                    return Err(Errno::EINVAL);
-                }
-            }
-            c if c & 0x7 == JMP => {
-                if i.jt as usize >= after || i.jf as usize >= after {
-                    return Err(Errno::EINVAL);
-                }
-            }
-            _ => {}
+        let bad = match code {
+            c if c == ALU | DIV | K || c == ALU | MOD | K => i.k == 0,
+            c if c == ALU | LSH | K || c == ALU | RSH | K => i.k >= 32,
+            c if c == LD | MEM || c == LDX | MEM || c == ST || c == STX => i.k >= MEMWORDS,
+            c if c == JMP | JA => i.k as u64 >= after as u64,
+            c if c & 0x7 == JMP => i.jt as usize >= after || i.jf as usize >= after,
+            _ => false,
+        };
+        if bad {
+            return Err(Errno::EINVAL);
         }
     }
     match prog.last() {
@@ -237,10 +219,8 @@ fn check_load_and_stores(prog: &[Insn]) -> Result<(), Errno> {
         };
         match i.code {
             c if c == ST || c == STX => valid |= bit,
-            c if c == LD | MEM || c == LDX | MEM => {
-                if valid & bit == 0 {
-                    return Err(Errno::EINVAL);
-                }
+            c if (c == LD | MEM || c == LDX | MEM) && valid & bit == 0 => {
+                return Err(Errno::EINVAL);
             }
             c if c == JMP | JA => {
                 narrow(pc + 1 + i.k as usize, valid);
@@ -432,7 +412,7 @@ mod tests {
             stmt(ALU | LSH | K, 4), // 160
             stmt(ALU | SUB | X, 0), // 153
             stmt(MISC | TAX, 0),
-            stmt(LD | MEM, 3), // 6
+            stmt(LD | MEM, 3),      // 6
             stmt(ALU | XOR | X, 0), // 6 ^ 153
             stmt(ALU | NEG, 0),
             stmt(ALU | NEG, 0),
@@ -538,9 +518,7 @@ mod tests {
 
     #[test]
     fn random_programs_never_panic() {
-        let codes: Vec<u16> = (0..=0xffu16)
-            .filter(|&c| seccomp_code_allowed(c))
-            .collect();
+        let codes: Vec<u16> = (0..=0xffu16).filter(|&c| seccomp_code_allowed(c)).collect();
         assert!(codes.len() > 30);
         let mut r = Rng(0x9e37_79b9_7f4a_7c15);
         let mut accepted = 0;

@@ -65,7 +65,11 @@ impl Drop for Filter {
 
 impl Filter {
     /// Stack `prog` (checked) on `prev`: ENOMEM past Linux's instruction budget.
-    pub fn stack(prog: Vec<bpf::Insn>, log: bool, prev: Option<Arc<Filter>>) -> Result<Arc<Filter>, Errno> {
+    pub fn stack(
+        prog: Vec<bpf::Insn>,
+        log: bool,
+        prev: Option<Arc<Filter>>,
+    ) -> Result<Arc<Filter>, Errno> {
         // Linux: the new program plus each older one and 4 for each.
         let below = prev.as_ref().map_or(0, |p| p.path_insns);
         if prog.len() + below > MAX_INSNS_PER_PATH {
