@@ -125,6 +125,9 @@ static volatile long trap_rax;
 static void on_sigsys(int sig, siginfo_t *si, void *uc_)
 {
 	ucontext_t *uc = uc_;
+	/* si_call_addr (seccomp_data.instruction_pointer) follows the syscall instruction. */
+	const unsigned char *ip = si->si_call_addr;
+	printf("SIGSYS: after syscall instruction: %s\n", ip && ip[-2] == 0x0f && ip[-1] == 0x05 ? "yes" : "no");
 	printf("SIGSYS: sig=%d code=%d syscall=%d arch=%#x errno=%d call_addr_set=%d\n", sig,
 	       si->si_code, si->si_syscall, si->si_arch, si->si_errno, si->si_call_addr != NULL);
 	trap_rax = uc->uc_mcontext.gregs[REG_RAX];
