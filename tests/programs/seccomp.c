@@ -376,6 +376,7 @@ static void *tsync_thread(void *arg)
 	pthread_barrier_wait(&bar);
 	errno = 0;
 	thread_result = syscall(SYS_getppid) == -1 ? -errno : 1;
+	printf("thread no_new_privs: %d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
 	return NULL;
 }
 
@@ -383,10 +384,13 @@ static void tsync_case(int own, unsigned flags)
 {
 	struct sock_filter f[] = { LD_NR, ON(SYS_getppid, SECCOMP_RET_ERRNO | 9), RET(SECCOMP_RET_ALLOW) };
 	pthread_t th;
-	nnp();
+	if (own)
+		nnp();
 	pthread_barrier_init(&bar, NULL, 2);
 	MUST(pthread_create(&th, NULL, tsync_thread, own ? (void *)1 : NULL));
 	pthread_barrier_wait(&bar);
+	/* TSYNC gives the thread no_new_privs too. */
+	nnp();
 	long r = install(f, N(f), flags);
 	if (r > 0)
 		printf("install = a thread id\n");

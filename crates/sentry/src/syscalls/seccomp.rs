@@ -17,7 +17,7 @@ pub fn register(t: &mut Table) {
         sysno::SECCOMP,
         sys_seccomp,
         &[Arg::Int, Arg::Hex, Arg::Ptr],
-        "strict and filter modes, TSYNC (other threads do not get no_new_privs), LOG, \
+        "strict and filter modes, TSYNC (other threads take no_new_privs at their next syscall), LOG, \
          SPEC_ALLOW; NEW_LISTENER/WAIT_KILLABLE_RECV EINVAL (no user notification); \
          TRACE and USER_NOTIF actions answer ENOSYS as with no tracer/listener",
     );
@@ -163,6 +163,9 @@ fn set_mode_filter(t: &mut Task, flags: u32, uargs: u64) -> SysResult {
                 mode: MODE_FILTER,
                 filters: Some(chain.clone()),
             });
+            if t.creds.no_new_privs {
+                o.seccomp.request_nnp();
+            }
         }
     }
     Ok(0)

@@ -117,6 +117,8 @@ impl Seccomp {
 pub struct SeccompCell {
     /// Any mode set: the syscall path's one check when nothing is installed.
     active: AtomicBool,
+    /// TSYNC from a thread with no_new_privs: this task takes it on its next syscall.
+    nnp: AtomicBool,
     st: parking_lot::Mutex<Seccomp>,
 }
 
@@ -137,6 +139,11 @@ impl SeccompCell {
 
     pub fn lock(&self) -> parking_lot::MutexGuard<'_, Seccomp> {
         self.st.lock()
+    }
+
+    /// Ask the task to set no_new_privs (its credentials are its own).
+    pub fn request_nnp(&self) {
+        self.nnp.store(true, Ordering::Release);
     }
 
     /// Mark active after a change made through `lock`.
@@ -178,6 +185,11 @@ impl Task {
     /// True: run it. False: it was answered (rax set), or the task or its
     /// process dies, or a SIGSYS is on its way.
     pub fn seccomp_allows(&mut self, nr: u64, args: &[u64; 6]) -> bool {
+        if self.shared.seccomp.nnp.swap(false, Ordering::AcqRel) && !self.creds.no_new_privs {
+            let mut c = (*self.creds).clone();
+            c.no_new_privs = true;
+            crate::syscalls::identity::commit(self, c);
+        }
         let st = self.shared.seccomp.get();
         match st.mode {
             MODE_STRICT => {
