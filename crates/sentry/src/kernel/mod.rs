@@ -15,6 +15,7 @@ pub mod limits;
 pub mod pids;
 pub mod posix_timer;
 pub mod proc_view;
+pub mod seccomp;
 pub mod send;
 pub mod signal;
 pub mod sigqueue;

@@ -37,6 +37,7 @@ pub mod read_write;
 pub mod rlimit;
 pub mod rusage;
 pub mod sched;
+pub mod seccomp;
 pub mod session;
 pub mod signal;
 pub mod signalfd;
@@ -145,6 +146,7 @@ impl Table {
         inotify::register(&mut t);
         mmap::register(&mut t);
         pkey::register(&mut t);
+        seccomp::register(&mut t);
         memfd::register(&mut t);
         sysv_shm::register(&mut t);
         sysv_sem::register(&mut t);

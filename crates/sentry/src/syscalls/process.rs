@@ -33,7 +33,7 @@ pub fn register(t: &mut Table) {
         sysno::PRCTL,
         sys_prctl,
         &[Arg::Int, Arg::Hex, Arg::Hex, Arg::Hex, Arg::Hex],
-        "names, parent-death signal, child subreaper, dumpable, keepcaps, no_new_privs; other options EINVAL",
+        "names, parent-death signal, child subreaper, dumpable, keepcaps, no_new_privs, seccomp; other options EINVAL",
     );
 }
 
@@ -187,6 +187,8 @@ const PR_SET_CHILD_SUBREAPER: i32 = 36;
 const PR_GET_CHILD_SUBREAPER: i32 = 37;
 const PR_SET_NO_NEW_PRIVS: i32 = 38;
 const PR_GET_NO_NEW_PRIVS: i32 = 39;
+const PR_GET_SECCOMP: i32 = 21;
+const PR_SET_SECCOMP: i32 = 22;
 
 fn sys_prctl(t: &mut Task, a: &SyscallArgs) -> SysResult {
     match a.i32(0) {
@@ -272,6 +274,8 @@ fn sys_prctl(t: &mut Task, a: &SyscallArgs) -> SysResult {
             Ok(0)
         }
         PR_GET_KEEPCAPS => Ok(u64::from(t.creds.keep_caps)),
+        PR_GET_SECCOMP => super::seccomp::prctl_get(t),
+        PR_SET_SECCOMP => super::seccomp::prctl_set(t, a.u64(1), a.u64(2)),
         _ => Err(Errno::EINVAL),
     }
 }

@@ -106,6 +106,8 @@ pub(super) struct TaskFacts {
     pub rsslim: u64,
     pub exit_signal: i32,
     pub cpus: usize,
+    /// seccomp mode and number of filters.
+    pub seccomp: (u8, u32),
 }
 
 fn same_mappable(a: &Arc<dyn Mappable>, b: &Arc<dyn Mappable>) -> bool {
@@ -244,6 +246,10 @@ pub(super) fn task_facts(fs: &ProcFs, p: &Proc) -> TaskFacts {
         comm: p.comm(),
         state,
         threads: p.tg.tasks.lock().len().max(1) as u64,
+        seccomp: p.task.as_ref().map_or((0, 0), |t| {
+            let s = t.seccomp.get();
+            (s.mode, s.count())
+        }),
         creds: view
             .as_ref()
             .map_or_else(|| Creds::new(0, 0), |v| (*v.creds).clone()),

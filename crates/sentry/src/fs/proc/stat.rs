@@ -191,8 +191,10 @@ pub(super) fn format_status(f: &TaskFacts) -> String {
     );
     let _ = writeln!(
         s,
-        "NoNewPrivs:\t{}\nSeccomp:\t0\nSeccomp_filters:\t0",
-        u8::from(c.no_new_privs)
+        "NoNewPrivs:\t{}\nSeccomp:\t{}\nSeccomp_filters:\t{}",
+        u8::from(c.no_new_privs),
+        f.seccomp.0,
+        f.seccomp.1
     );
     let _ = writeln!(s, "Speculation_Store_Bypass:\tthread vulnerable\nSpeculationIndirectBranch:\tconditional enabled");
     let _ = writeln!(

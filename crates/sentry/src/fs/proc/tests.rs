@@ -36,6 +36,7 @@ fn facts() -> TaskFacts {
         comm: b"a (b) c".to_vec(),
         state: TaskState::Running,
         threads: 2,
+        seccomp: (0, 0),
         creds: Creds::new(1000, 100),
         umask: Some(0o022),
         fd_size: 64,

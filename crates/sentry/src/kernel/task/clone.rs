@@ -122,6 +122,7 @@ impl Task {
             tg
         };
         let shared = TaskShared::new(tid, self.shared.comm.lock().clone());
+        shared.seccomp.set(self.shared.seccomp.get());
         {
             let mask = self.sigmask();
             tg.sig.lock().task_mut(tid).mask = mask;

@@ -215,6 +215,7 @@ impl Task {
             let old = self.tid;
             let new = self.tg.tgid;
             let shared = super::TaskShared::new(new, self.shared.comm.lock().clone());
+            shared.seccomp.set(self.shared.seccomp.get());
             {
                 let mut st = self.tg.sig.lock();
                 let s = st.tasks.remove(&old).unwrap_or_default();

@@ -26,7 +26,7 @@ impl Task {
         self.finish(status);
     }
 
-    fn finish(&mut self, status: ExitStatus) {
+    pub(crate) fn finish(&mut self, status: ExitStatus) {
         if self.exited {
             return;
         }

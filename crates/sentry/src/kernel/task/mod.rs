@@ -43,6 +43,8 @@ pub struct TaskShared {
     /// PR_SET_PDEATHSIG: signal to receive when the parent process exits.
     pub pdeath_sig: std::sync::atomic::AtomicI32,
     pub comm: Mutex<Vec<u8>>,
+    /// seccomp(2) mode and filters (here so TSYNC can set other threads').
+    pub seccomp: crate::kernel::seccomp::SeccompCell,
 }
 
 impl std::fmt::Debug for TaskShared {
@@ -62,6 +64,7 @@ impl TaskShared {
             sig_hint: AtomicBool::new(false),
             pdeath_sig: std::sync::atomic::AtomicI32::new(0),
             comm: Mutex::new(comm),
+            seccomp: Default::default(),
         })
     }
 

@@ -12,6 +12,9 @@ impl Task {
         self.keep_regs = false;
         let k = self.k.clone();
         let _current = crate::kernel::current::enter(self.tid, &self.tg);
+        if self.shared.seccomp.active() && !self.seccomp_allows(nr, &args.0) {
+            return;
+        }
         let entry = k.syscalls.get(nr);
         let noreturn = nr == abi::sysno::EXIT as u64 || nr == abi::sysno::EXIT_GROUP as u64;
         if k.config.strace && noreturn {
