@@ -359,6 +359,51 @@ static void clones(void)
 	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
 }
 
+/* Another user's process: no signals (unless SIGCONT in the session), no files; one's own
+ * process always. The signal scope flags. */
+static void permissions(void)
+{
+	printf("-- permissions\n");
+	int ctl[2];
+	MUST(pipe(ctl));
+	pid_t pid = MUST(fork());
+	if (pid == 0) {
+		char c;
+		read(ctl[0], &c, 1);
+		_exit(0);
+	}
+	close(ctl[0]);
+	int fd = MUST(pidfd_open(pid, 0));
+	SHOW(pidfd_send_signal(fd, 0, NULL, 2 /* PIDFD_SIGNAL_THREAD_GROUP */));
+	SHOW(pidfd_send_signal(fd, 0, NULL, 1 /* PIDFD_SIGNAL_THREAD */));
+	/* The pidfd's pid taken as a process group id. */
+	SHOW(pidfd_send_signal(fd, 0, NULL, 4 /* PIDFD_SIGNAL_PROCESS_GROUP */));
+	SHOW(setpgid(pid, pid));
+	SHOW(pidfd_send_signal(fd, 0, NULL, 4 /* PIDFD_SIGNAL_PROCESS_GROUP */));
+	fflush(stdout);
+	pid_t sub = MUST(fork());
+	if (sub == 0) {
+		MUST(setresgid(1000, 1000, 1000));
+		MUST(setresuid(1000, 1000, 1000));
+		SHOW(pidfd_send_signal(fd, 0, NULL, 0));
+		SHOW(pidfd_send_signal(fd, SIGUSR1, NULL, 0));
+		SHOW(pidfd_send_signal(fd, SIGCONT, NULL, 0));
+		SHOW(pidfd_getfd(fd, 0, 0));
+		int self = MUST(pidfd_open(getpid(), 0));
+		SHOW(pidfd_send_signal(self, 0, NULL, 0));
+		int got = SHOWOK(pidfd_getfd(self, 1, 0));
+		close(got);
+		_exit(0);
+	}
+	int st;
+	MUST(waitpid(sub, &st, 0));
+	printf("sub status %d\n", st);
+	MUST(write(ctl[1], "x", 1));
+	show_waitid(fd, WEXITED);
+	close(fd);
+	close(ctl[1]);
+}
+
 int main(void)
 {
 	open_errors();
@@ -366,5 +411,6 @@ int main(void)
 	wakeups();
 	threads();
 	clones();
+	permissions();
 	return 0;
 }

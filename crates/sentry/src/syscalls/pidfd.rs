@@ -23,7 +23,7 @@ pub fn register(t: &mut Table) {
         sysno::PIDFD_SEND_SIGNAL,
         sys_pidfd_send_signal,
         &[Arg::Int, Arg::Signal, Arg::Ptr, Arg::Hex],
-        "pidfds only (not /proc/PID directory fds, not PIDFD_SELF_*); no uid permission check, as kill",
+        "pidfds only (not /proc/PID directory fds, not PIDFD_SELF_*); PIDFD_SIGNAL_PROCESS_GROUP without uid permission check, as kill",
     );
     t.partial(
         sysno::PIDFD_GETFD,
@@ -37,6 +37,7 @@ const PIDFD_SIGNAL_THREAD: u32 = 1;
 const PIDFD_SIGNAL_THREAD_GROUP: u32 = 2;
 const PIDFD_SIGNAL_PROCESS_GROUP: u32 = 4;
 const CAP_SYS_PTRACE: u32 = 19;
+const CAP_KILL: u32 = crate::kernel::creds::CAP_KILL;
 
 /// Install a new pidfd for `tg` (or its thread) in `t`'s table, close-on-exec.
 pub fn install(
@@ -136,13 +137,11 @@ fn sys_pidfd_send_signal(t: &mut Task, a: &SyscallArgs) -> SysResult {
         si
     };
     let gone = match scope {
-        Scope::Thread => {
-            pidfd::PidFd {
-                tg: tg.clone(),
-                thread: Some(pid),
-            }
-            .gone()
+        Scope::Thread => pidfd::PidFd {
+            tg: tg.clone(),
+            thread: Some(pid),
         }
+        .gone(),
         _ => tg.reaped.load(std::sync::atomic::Ordering::SeqCst),
     };
     if gone {
@@ -151,11 +150,12 @@ fn sys_pidfd_send_signal(t: &mut Task, a: &SyscallArgs) -> SysResult {
     if !(0..=64).contains(&sig) {
         return Err(Errno::EINVAL);
     }
+    if scope != Scope::Pgrp && !may_kill(t, &tg, sig) {
+        return Err(Errno::EPERM);
+    }
     match scope {
-        Scope::Pgrp => {
-            let pgid = tg.pgid();
-            super::kill::kill(t, -pgid, info)
-        }
+        // As Linux, the pidfd's pid names the process group.
+        Scope::Pgrp => super::kill::kill(t, -pid, info),
         _ if sig == 0 => Ok(0),
         Scope::Thread => {
             if tg.tasks.lock().iter().any(|x| x.tid == pid) {
@@ -169,6 +169,25 @@ fn sys_pidfd_send_signal(t: &mut Task, a: &SyscallArgs) -> SysResult {
             }
             Ok(0)
         }
+    }
+}
+
+/// Whether `t` may signal `tg` (Linux's check_kill_permission): its own
+/// process, a real or effective uid equal to the target's real or saved
+/// uid, CAP_KILL, or SIGCONT within the session.
+fn may_kill(t: &Task, tg: &ThreadGroup, sig: i32) -> bool {
+    if std::ptr::eq(tg, &*t.tg) || t.creds.has_cap(CAP_KILL) {
+        return true;
+    }
+    if sig == abi::signal::SIGCONT && tg.sid() == t.tg.sid() {
+        return true;
+    }
+    match crate::kernel::proc_view::view(tg) {
+        Some(v) => {
+            let (c, tc) = (&t.creds, &v.creds);
+            [c.euid, c.uid].iter().any(|&u| u == tc.uid || u == tc.suid)
+        }
+        None => true,
     }
 }
 
