@@ -272,6 +272,22 @@ static void open_errors(void)
 	SHOW(waitid(P_PIDFD, 0, NULL, WEXITED));
 	/* Signal 0 and fds of oneself. */
 	SHOW(pidfd_send_signal(fd, 0, NULL, 0));
+	/* Any si_code towards oneself, but not to one's process group. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	siginfo_t si, in;
+	memset(&si, 0, sizeof si);
+	si.si_signo = SIGUSR1;
+	si.si_code = SI_USER;
+	si.si_pid = 77;
+	SHOW(pidfd_send_signal(fd, SIGUSR1, &si, 4 /* PIDFD_SIGNAL_PROCESS_GROUP */));
+	SHOW(pidfd_send_signal(fd, SIGUSR1, &si, 0));
+	struct timespec ts = { 1, 0 };
+	SHOW(sigtimedwait(&set, &in, &ts));
+	printf("code %d pid %d\n", in.si_code, in.si_pid);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	int got = SHOWOK(pidfd_getfd(fd, fd, 0));
 	show_link(got);
 	close(got);

@@ -54,9 +54,16 @@ impl PidFd {
         }
     }
 
-    /// Whether it has exited (readable): the whole group, or the thread.
+    /// Whether it has exited (readable): the whole group, or the thread
+    /// (a leader's thread pidfd as soon as that thread exits, as Linux).
     pub fn exited(&self) -> bool {
-        self.gone() || self.tg.is_zombie()
+        if self.gone() || self.tg.is_zombie() {
+            return true;
+        }
+        match self.thread {
+            Some(tid) => !self.tg.tasks.lock().iter().any(|t| t.tid == tid),
+            None => false,
+        }
     }
 
     /// The pid /proc/PID/fdinfo shows ("Pid:"), -1 once the task is gone.

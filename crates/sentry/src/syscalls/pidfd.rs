@@ -117,8 +117,9 @@ fn sys_pidfd_send_signal(t: &mut Task, a: &SyscallArgs) -> SysResult {
         if info.signo != sig {
             return Err(Errno::EINVAL);
         }
-        // Only the kernel may claim kernel codes, except towards oneself.
-        let to_self = Arc::ptr_eq(&tg, &t.tg) && pid == t.tg.tgid;
+        // Only the kernel may claim kernel codes, except towards oneself
+        // (the calling thread's own pid, as Linux).
+        let to_self = Arc::ptr_eq(&tg, &t.tg) && pid == t.tid;
         if (!to_self || scope > Scope::Group) && (info.code >= 0 || info.code == SI_TKILL) {
             return Err(Errno::EPERM);
         }
