@@ -64,19 +64,21 @@ fn sys_pidfd_open(t: &mut Task, a: &SyscallArgs) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let thread = flags & PIDFD_THREAD != 0;
-    let (group, leader_of) = {
+    let (group, is_task, groups) = {
         let p = t.k.pids.lock();
         let group = p.groups.get(&pid).cloned();
-        let leader_of = if group.is_none() && p.tasks.contains_key(&pid) {
-            p.groups
-                .values()
-                .find(|g| g.tasks.lock().iter().any(|x| x.tid == pid))
-                .cloned()
+        let is_task = p.tasks.contains_key(&pid);
+        let groups: Vec<Arc<ThreadGroup>> = if group.is_none() && is_task {
+            p.groups.values().cloned().collect()
         } else {
-            None
+            Vec::new()
         };
-        (group, leader_of)
+        (group, is_task, groups)
     };
+    // The group of a thread, looked for without the PID table's lock held.
+    let leader_of = groups
+        .into_iter()
+        .find(|g| is_task && g.tasks.lock().iter().any(|x| x.tid == pid));
     let (tg, tid) = match (group, leader_of) {
         (Some(g), _) => (g, thread.then_some(pid)),
         (None, Some(g)) if thread => (g, Some(pid)),
