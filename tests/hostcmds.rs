@@ -54,6 +54,7 @@ pub fn host_cases(cfg: &Config) -> Vec<Case> {
         ));
         cases.push(host("python3-socketpair", &py, &["-c", PY_SOCKETPAIR]));
         cases.push(host("python3-unix-server", &py, &["-c", PY_UNIX_SERVER]));
+        cases.push(host("python3-pidfd", &py, &["-c", PY_PIDFD]));
     }
     if let Some(node) = which("node") {
         cases.push(host("node", &node.display().to_string(), &["-e", NODE]));
@@ -86,6 +87,41 @@ pub fn host_cases(cfg: &Config) -> Vec<Case> {
 }
 
 /// socketpair of each type: send/recv, boundaries, fd passing.
+/// os.pidfd_open, poll and waitid(P_PIDFD) on it, a nonblocking pidfd,
+/// signal.pidfd_send_signal, and asyncio's PidfdChildWatcher.
+const PY_PIDFD: &str = r#"
+import asyncio, os, select, signal, subprocess
+p = subprocess.Popen(["sleep", "0.2"])
+fd = os.pidfd_open(p.pid)
+po = select.poll()
+po.register(fd, select.POLLIN)
+print(po.poll(0))
+print([(f == fd, ev) for f, ev in po.poll(5000)])
+r = os.waitid(os.P_PIDFD, fd, os.WEXITED)
+print(r.si_code == os.CLD_EXITED, r.si_status, r.si_pid == p.pid)
+os.close(fd)
+p = subprocess.Popen(["sleep", "10"])
+fd = os.pidfd_open(p.pid, os.PIDFD_NONBLOCK if hasattr(os, "PIDFD_NONBLOCK") else 0o4000)
+try:
+    os.waitid(os.P_PIDFD, fd, os.WEXITED)
+except BlockingIOError as e:
+    print("nonblocking:", e.errno)
+signal.pidfd_send_signal(fd, signal.SIGTERM)
+select.select([fd], [], [], 5)
+r = os.waitid(os.P_PIDFD, fd, os.WEXITED)
+print(r.si_code == os.CLD_KILLED, r.si_status)
+os.close(fd)
+async def main():
+    proc = await asyncio.create_subprocess_exec("sh", "-c", "exit 3")
+    return await proc.wait()
+loop = asyncio.new_event_loop()
+asyncio.set_event_loop(loop)
+w = asyncio.PidfdChildWatcher()
+asyncio.set_child_watcher(w)
+w.attach_loop(loop)
+print("asyncio", loop.run_until_complete(main()))
+"#;
+
 const PY_SOCKETPAIR: &str = r#"
 import socket, os, array
 for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_SEQPACKET):

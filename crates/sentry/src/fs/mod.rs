@@ -15,6 +15,7 @@ pub mod lower;
 pub mod mount_opts;
 pub mod overlay;
 pub mod pagecache;
+pub mod pidfd;
 pub mod pipe;
 pub mod proc;
 pub mod signalfd;

@@ -35,6 +35,9 @@ pub struct ThreadGroup {
     pub children: Mutex<Vec<Arc<ThreadGroup>>>,
     /// Parents blocked in wait(2) on this group's children wait here.
     pub child_wq: WaitQueue,
+    /// pidfds wait here: notified when a task of the group exits and when
+    /// the group is reaped.
+    pub exit_wq: WaitQueue,
     /// Signal sent to the parent when this group exits (SIGCHLD normally; 0 = none).
     pub exit_signal: AtomicI32,
     pub pgid: AtomicI32,
@@ -91,6 +94,7 @@ impl ThreadGroup {
             sig: Mutex::new(SigState::default()),
             children: Mutex::new(Vec::new()),
             child_wq: WaitQueue::new(),
+            exit_wq: WaitQueue::new(),
             exit_signal: AtomicI32::new(abi::signal::SIGCHLD),
             pgid: AtomicI32::new(pgid),
             sid: AtomicI32::new(sid),

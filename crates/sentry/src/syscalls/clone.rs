@@ -12,13 +12,13 @@ pub fn register(t: &mut Table) {
         sysno::CLONE,
         sys_clone,
         &[Arg::Hex, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Hex],
-        "no new namespaces (EPERM), no CLONE_PIDFD",
+        "no new namespaces (EPERM)",
     );
     t.partial(
         sysno::CLONE3,
         sys_clone3,
         &[Arg::Ptr, Arg::Int],
-        "no new namespaces, pidfds, set_tid or cgroups",
+        "no new namespaces, set_tid or cgroups",
     );
 }
 
@@ -49,7 +49,12 @@ fn sys_clone(t: &mut Task, a: &SyscallArgs) -> SysResult {
         parent_tid: a.u64(2),
         child_tid: a.u64(3),
         tls: a.u64(4),
+        // Legacy clone returns the pidfd through parent_tid.
+        pidfd: a.u64(2),
     };
+    if flags & CLONE_PIDFD != 0 && flags & CLONE_PARENT_SETTID != 0 {
+        return Err(Errno::EINVAL);
+    }
     if args.flags & CLONE_DETACHED != 0 && args.flags & CLONE_THREAD == 0 {
         // Old flag, ignored by Linux.
     }
@@ -89,7 +94,6 @@ fn sys_clone3(t: &mut Task, a: &SyscallArgs) -> SysResult {
     if size >= 88 && word(10) != 0 {
         return Err(Errno::EINVAL);
     }
-    let _ = pidfd;
     if (stack == 0) != (stack_size == 0) {
         return Err(Errno::EINVAL);
     }
@@ -104,6 +108,10 @@ fn sys_clone3(t: &mut Task, a: &SyscallArgs) -> SysResult {
         parent_tid,
         child_tid,
         tls,
+        pidfd,
     };
+    if flags & CLONE_PIDFD != 0 && flags & CLONE_PARENT_SETTID != 0 && pidfd == parent_tid {
+        return Err(Errno::EINVAL);
+    }
     Ok(t.clone_task(args)? as u64)
 }

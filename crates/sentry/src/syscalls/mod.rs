@@ -28,6 +28,7 @@ pub mod mmap;
 pub mod mount;
 pub mod namei;
 pub mod open;
+pub mod pidfd;
 pub mod pipe;
 pub mod pkey;
 pub mod poll;
@@ -134,6 +135,7 @@ impl Table {
         fd::register(&mut t);
         flock::register(&mut t);
         pipe::register(&mut t);
+        pidfd::register(&mut t);
         socket::register(&mut t);
         socket_msg::register(&mut t);
         sockopt::register(&mut t);

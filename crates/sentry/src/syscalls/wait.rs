@@ -19,7 +19,7 @@ pub fn register(t: &mut Table) {
         sysno::WAITID,
         sys_waitid,
         &[Arg::Int, Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr],
-        "no P_PIDFD; rusage has CPU times only (see getrusage)",
+        "rusage has CPU times only (see getrusage)",
     );
 }
 
@@ -51,6 +51,7 @@ fn sys_wait4(t: &mut Task, a: &SyscallArgs) -> SysResult {
 const P_ALL: u32 = 0;
 const P_PID: u32 = 1;
 const P_PGID: u32 = 2;
+const P_PIDFD: u32 = 3;
 
 fn sys_waitid(t: &mut Task, a: &SyscallArgs) -> SysResult {
     let (idtype, id, infop, opts, rusage) = (a.u32(0), a.i32(1), a.u64(2), a.u32(3), a.u64(4));
@@ -60,13 +61,19 @@ fn sys_waitid(t: &mut Task, a: &SyscallArgs) -> SysResult {
     {
         return Err(Errno::EINVAL);
     }
-    let which = match idtype {
-        P_ALL => Which::Any,
-        P_PID if id > 0 => Which::Pid(id),
-        P_PGID if id >= 0 => Which::Pgid(id),
+    let (which, nonblock) = match idtype {
+        P_ALL => (Which::Any, false),
+        P_PID if id > 0 => (Which::Pid(id), false),
+        P_PGID if id >= 0 => (Which::Pgid(id), false),
+        P_PIDFD if id >= 0 => super::pidfd::wait_target(t, id)?,
         _ => return Err(Errno::EINVAL),
     };
-    let res = t.wait_child(which, opts, opts & WEXITED != 0)?;
+    // A nonblocking pidfd waits as WNOHANG, but says EAGAIN if not asked to.
+    let wait_opts = if nonblock { opts | WNOHANG } else { opts };
+    let res = t.wait_child(which, wait_opts, opts & WEXITED != 0)?;
+    if res.is_none() && nonblock && opts & WNOHANG == 0 {
+        return Err(Errno::EAGAIN);
+    }
     let mut si = SigInfo::default();
     let ru = res
         .map(|w| super::rusage::rusage(w.times, 0))

@@ -144,7 +144,10 @@ pub(super) fn info(fs: &ProcFs, r: PidRef, n: i32) -> Result<Vec<u8>, Errno> {
     let pos = *f.pos.lock();
     let mnt_id = f.path.as_ref().map_or(0, |p| p.mount.id);
     let ino = f.attr().map_or(0, |a| a.ino);
-    Ok(format_info(pos, flags, mnt_id, ino).into_bytes())
+    let (more_flags, lines) = crate::fs::pidfd::fdinfo(&f).unwrap_or_default();
+    let mut s = format_info(pos, flags | more_flags, mnt_id, ino);
+    s.push_str(&lines);
+    Ok(s.into_bytes())
 }
 
 pub(super) fn format_info(pos: i64, flags: u32, mnt_id: u32, ino: u64) -> String {

@@ -48,6 +48,8 @@ pub struct CloneArgs {
     pub parent_tid: u64,
     pub child_tid: u64,
     pub tls: u64,
+    /// CLONE_PIDFD: where the parent's pidfd of the child is stored.
+    pub pidfd: u64,
 }
 
 impl Task {
@@ -74,7 +76,11 @@ impl Task {
             return Err(Errno::EPERM);
         }
         if f & CLONE_PIDFD != 0 {
-            return Err(Errno::EINVAL);
+            if f & CLONE_DETACHED != 0 {
+                return Err(Errno::EINVAL);
+            }
+            // Fault now, before there is a child to undo.
+            self.mm.write_obj(a.pidfd, &(-1i32))?;
         }
         let k = self.k.clone();
 
@@ -133,6 +139,22 @@ impl Task {
             p.tasks.insert(tid, shared.clone());
             if f & CLONE_THREAD == 0 {
                 p.groups.insert(tid, tg.clone());
+            }
+        }
+
+        if f & CLONE_PIDFD != 0 {
+            // As Linux, the pidfd is in place before the child runs; with
+            // CLONE_THREAD it names the thread (PIDFD_THREAD).
+            let thread = (f & CLONE_THREAD != 0).then_some(tid);
+            let installed = crate::syscalls::pidfd::install(self, tg.clone(), thread, false)
+                .and_then(|fd| {
+                    self.mm.write_obj(a.pidfd, &fd).inspect_err(|_| {
+                        let _ = self.fds.remove(fd);
+                    })
+                });
+            if let Err(e) = installed {
+                self.undo_clone(&tg, tid, f);
+                return Err(e);
             }
         }
 
@@ -203,6 +225,27 @@ impl Task {
             }
         }
         Ok(tid)
+    }
+}
+
+impl Task {
+    /// Take back child `tid` that clone_task registered but did not start.
+    fn undo_clone(&self, tg: &Arc<ThreadGroup>, tid: i32, f: u64) {
+        tg.tasks.lock().retain(|x| x.tid != tid);
+        tg.sig.lock().tasks.remove(&tid);
+        {
+            let mut p = self.k.pids.lock();
+            p.tasks.remove(&tid);
+            if f & CLONE_THREAD == 0 {
+                p.groups.remove(&tid);
+            }
+        }
+        if f & CLONE_THREAD == 0 {
+            tg.reaped.store(true, std::sync::atomic::Ordering::SeqCst);
+            if let Some(parent) = tg.parent() {
+                parent.children.lock().retain(|c| !Arc::ptr_eq(c, tg));
+            }
+        }
     }
 }
 

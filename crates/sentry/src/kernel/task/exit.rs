@@ -68,6 +68,8 @@ pub fn release_task(k: &Arc<Kernel>, tg: &Arc<ThreadGroup>, tid: i32, status: Ex
         k.ipc.exit_process(tg.tgid);
         k.thread_group_exited(tg, status);
     }
+    // pidfds of the group (or of this thread) become readable.
+    tg.exit_wq.notify(u64::MAX);
 }
 
 /// Run a task on the current host thread. A bug in the Sentry that panics

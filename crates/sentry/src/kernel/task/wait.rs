@@ -76,6 +76,7 @@ pub fn reap(k: &Kernel, parent: &ThreadGroup, child: &Arc<ThreadGroup>) {
     child.reaped.store(true, Ordering::SeqCst);
     k.pids.lock().groups.remove(&child.tgid);
     parent.child_wq.notify(u64::MAX);
+    child.exit_wq.notify(u64::MAX);
 }
 
 impl Task {
