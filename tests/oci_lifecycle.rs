@@ -538,39 +538,12 @@ fn terminal_resize_reaches_the_container() {
     let (conn, _) = listener.accept().expect("runsc connects");
     let (_, master) = recv_fd(&conn);
     assert_eq!(e.cmd(&["start", "w1"]).code, 0);
-    let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let reader = {
-        let text = text.clone();
-        let mut f = fs::File::from(master.try_clone().expect("dup of the master"));
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 1024];
-            while let Ok(n) = f.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let mut t = text.lock().unwrap_or_else(|e| e.into_inner());
-                t.push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        })
-    };
-    let seen = |what: &str| {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if text
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .contains(what)
-            {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
-    };
+    let mut console = Transcript::follow(&master);
+    let seen = |what: &str| console.seen(what);
     assert!(
         seen("ready"),
         "the container did not start: {:?}",
-        text.lock()
+        console.text()
     );
     let ws = libc::winsize {
         ws_row: 30,
@@ -592,9 +565,13 @@ fn terminal_resize_reaches_the_container() {
     e.await_status("w1", "stopped");
     assert_eq!(e.cmd(&["delete", "w1"]).code, 0);
     drop(master);
-    let _ = reader.join();
+    console.finish();
     let _ = fs::remove_file(&sock_path);
-    assert!(resized, "no new size after the resize: {:?}", text.lock());
+    assert!(
+        resized,
+        "no new size after the resize: {:?}",
+        console.text()
+    );
     assert_nothing_left("after delete");
 }
 
@@ -618,39 +595,12 @@ fn exec_tty_ctrl_c_interrupts_the_foreground_job() {
     );
     let (conn, _) = listener.accept().expect("runsc exec connects");
     let (_, master) = recv_fd(&conn);
-    let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let reader = {
-        let text = text.clone();
-        let mut f = fs::File::from(master.try_clone().expect("dup of the master"));
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 1024];
-            while let Ok(n) = f.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let mut t = text.lock().unwrap_or_else(|e| e.into_inner());
-                t.push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        })
-    };
-    let seen = |what: &str| {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if text
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .contains(what)
-            {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
-    };
+    let mut console = Transcript::follow(&master);
+    let seen = |what: &str| console.seen(what);
     let mut m = fs::File::from(master);
     let mut typed = |bytes: &[u8]| std::io::Write::write_all(&mut m, bytes).expect("typing");
     typed(b"echo sta\"\"rted\r");
-    assert!(seen("started\r\n"), "no shell: {:?}", text.lock());
+    assert!(seen("started\r\n"), "no shell: {:?}", console.text());
     typed(b"sleep 100; echo no-int\r");
     std::thread::sleep(Duration::from_millis(500));
     let t0 = Instant::now();
@@ -661,8 +611,8 @@ fn exec_tty_ctrl_c_interrupts_the_foreground_job() {
     let code = wait_limit(&mut exec, COMMAND_LIMIT);
     let took = t0.elapsed();
     drop(m);
-    let _ = reader.join();
-    let transcript = text.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    console.finish();
+    let transcript = console.text();
     assert!(
         interrupted && took < Duration::from_secs(30),
         "^C did not interrupt: {transcript:?}"
@@ -673,6 +623,57 @@ fn exec_tty_ctrl_c_interrupts_the_foreground_job() {
     assert_eq!(e.cmd(&["delete", "--force", "e1"]).code, 0);
     let _ = fs::remove_file(&sock_path);
     assert_nothing_left("after delete --force");
+}
+
+/// What a pty master reads, collected by a thread until the slave side closes.
+struct Transcript {
+    text: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Transcript {
+    fn follow(master: &std::os::fd::OwnedFd) -> Transcript {
+        let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut f = fs::File::from(master.try_clone().expect("dup of the master"));
+        let sink = text.clone();
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = f.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut t = sink.lock().unwrap_or_else(|e| e.into_inner());
+                t.push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Transcript {
+            text,
+            reader: Some(reader),
+        }
+    }
+
+    fn text(&self) -> String {
+        self.text.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Whether `what` shows up within 20 seconds.
+    fn seen(&self, what: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.text().contains(what) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    /// Wait for the reader (the master must be closed or the slave gone).
+    fn finish(&mut self) {
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+    }
 }
 
 /// One message with one fd (SCM_RIGHTS) from `sock`: its data and the fd.
