@@ -199,6 +199,22 @@ impl GoferClient {
         }
     }
 
+    /// mkdir, symlink and mknod: `first` creates `name` in `dir`, then the
+    /// new file is walked to and given `owner` (EROFS on a read-only tree).
+    fn make_node(
+        &self,
+        first: Tmessage,
+        dir: Handle,
+        name: &[u8],
+        owner: Owner,
+    ) -> Result<(Handle, Attr), Errno> {
+        if !self.writable {
+            return Err(Errno::EROFS);
+        }
+        let (h, attr) = self.change_then_walk(first, dir, name)?;
+        Ok((h, self.fix_owner(h, attr, owner)?))
+    }
+
     /// `[first, Twalk dir→fid [name], Tgetattr fid]`: the usual shape of a
     /// creating call, which answers with the new file's handle.
     fn change_then_walk(
@@ -482,17 +498,13 @@ impl FileServer for GoferClient {
         mode: u32,
         owner: Owner,
     ) -> Result<(Handle, Attr), Errno> {
-        if !self.writable {
-            return Err(Errno::EROFS);
-        }
         let first = Tmessage::Mkdir {
             dfid: Self::fid(dir),
             name: name.to_vec(),
             mode: mode & 0o7777,
             gid: owner.gid,
         };
-        let (h, attr) = self.change_then_walk(first, dir, name)?;
-        Ok((h, self.fix_owner(h, attr, owner)?))
+        self.make_node(first, dir, name, owner)
     }
 
     fn symlink(
@@ -502,17 +514,13 @@ impl FileServer for GoferClient {
         target: &[u8],
         owner: Owner,
     ) -> Result<(Handle, Attr), Errno> {
-        if !self.writable {
-            return Err(Errno::EROFS);
-        }
         let first = Tmessage::Symlink {
             dfid: Self::fid(dir),
             name: name.to_vec(),
             target: target.to_vec(),
             gid: owner.gid,
         };
-        let (h, attr) = self.change_then_walk(first, dir, name)?;
-        Ok((h, self.fix_owner(h, attr, owner)?))
+        self.make_node(first, dir, name, owner)
     }
 
     fn mknod(
@@ -522,9 +530,6 @@ impl FileServer for GoferClient {
         mode: u32,
         owner: Owner,
     ) -> Result<(Handle, Attr), Errno> {
-        if !self.writable {
-            return Err(Errno::EROFS);
-        }
         let first = Tmessage::Mknod {
             dfid: Self::fid(dir),
             name: name.to_vec(),
@@ -533,8 +538,7 @@ impl FileServer for GoferClient {
             minor: 0,
             gid: owner.gid,
         };
-        let (h, attr) = self.change_then_walk(first, dir, name)?;
-        Ok((h, self.fix_owner(h, attr, owner)?))
+        self.make_node(first, dir, name, owner)
     }
 
     fn link(&self, dir: Handle, name: &[u8], target: Handle) -> Result<(), Errno> {

@@ -275,14 +275,8 @@ impl MsgRegistry {
 
     /// IPC_RMID: waiters wake to EIDRM.
     pub fn remove(&self, id: i32, c: &Creds) -> Result<(), Errno> {
-        let removed = {
-            let mut tb = self.table.lock();
-            tb.get(id)?.perm.check_owner(c)?;
-            tb.remove(id)
-        };
-        if let Some(o) = removed {
-            o.data.wq.notify(EV_ALL);
-        }
+        let removed = self.table.lock().remove_as_owner(id, c)?;
+        removed.data.wq.notify(EV_ALL);
         Ok(())
     }
 

@@ -184,6 +184,13 @@ impl<T> Table<T> {
         self.objs.remove(&(id % IPCMNI))
     }
 
+    /// IPC_RMID by `c`: the object, removed if `c` may (owner, creator or
+    /// CAP_SYS_ADMIN). The caller wakes its waiters once the lock is dropped.
+    pub fn remove_as_owner(&mut self, id: i32, c: &Creds) -> Result<Obj<T>, Errno> {
+        self.get(id)?.perm.check_owner(c)?;
+        self.remove(id).ok_or(Errno::EINVAL)
+    }
+
     /// Make `id` unreachable by key (IPC_RMID of an attached segment).
     pub fn set_private(&mut self, id: i32) {
         if let Ok(o) = self.get_mut(id) {
